@@ -1,0 +1,137 @@
+// The typed form of a scenario file (DESIGN §3, format v1). Every node that a
+// diagnostic may point at carries the 1-based line and column of its YAML node.
+
+export interface Pos {
+  line: number;
+  col: number;
+}
+
+/** A page content token: a short string, or 0 for zeros. */
+export type PageValue = string | 0;
+
+/** An allowed result in an `expect:` list: a word (`ok`, `SIGBUS`, `EIO`, ...) or a page value. */
+export type ResultValue = string | number;
+
+export type FsName = 'ext2' | 'ext4' | 'xfs';
+
+export interface KernelSpec {
+  /** Profile name, e.g. `v4.7`. */
+  base: string;
+  /** Behaviour-flag overrides (`kernel: {base: v4.7, ext4_i_mmap_sem: false}`). */
+  flags: Record<string, boolean>;
+  pos: Pos;
+  /** Position of each overridden flag's key. */
+  flagPos: Record<string, Pos>;
+}
+
+export interface FileSetup {
+  name: string;
+  pages: number;
+  /** page -> content of a block that exists at that page */
+  written: Map<number, PageValue>;
+  /** pages that are allocated but unwritten extents */
+  unwritten: number[];
+  huge: boolean;
+  pos: Pos;
+}
+
+export interface MapSetup {
+  name: string;
+  file: string;
+  private: boolean;
+  sync: boolean;
+  pos: Pos;
+}
+
+export interface BadBlock {
+  file: string;
+  page: number;
+  pos: Pos;
+}
+
+interface OpBase {
+  /** Allowed results; `undefined` when the op has no `expect:`. */
+  expect?: ResultValue[];
+  pos: Pos;
+}
+
+export type Op =
+  | (OpBase & { kind: 'fault'; map: string; page: number; write: boolean; huge: boolean })
+  | (OpBase & { kind: 'load'; map: string; page: number })
+  | (OpBase & { kind: 'store'; map: string; page: number; value: PageValue })
+  | (OpBase & { kind: 'read'; file: string; page: number })
+  | (OpBase & { kind: 'write'; file: string; page: number; value: PageValue })
+  | (OpBase & { kind: 'truncate'; file: string; pages: number })
+  | (OpBase & { kind: 'punch'; file: string; page: number; pages: number })
+  | (OpBase & { kind: 'fsync'; file: string })
+  | (OpBase & { kind: 'msync'; map: string })
+  | (OpBase & { kind: 'munmap'; map: string })
+  | (OpBase & { kind: 'pin'; map: string; page: number; longterm: boolean; write: boolean; as: string })
+  | (OpBase & { kind: 'dma'; pin: string; value: PageValue })
+  | (OpBase & { kind: 'unpin'; pin: string })
+  | (OpBase & { kind: 'poison'; file: string; page: number })
+  | (OpBase & { kind: 'clear'; file: string; page: number });
+
+export type OpKind = Op['kind'];
+
+export const OP_KINDS: readonly OpKind[] = [
+  'fault', 'load', 'store', 'read', 'write', 'truncate', 'punch', 'fsync', 'msync',
+  'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear',
+];
+
+export interface ThreadSpec {
+  name: string;
+  ops: Op[];
+  pos: Pos;
+}
+
+export interface FinalSpec {
+  crash: boolean;
+  /** file -> page -> expected content */
+  files: Map<string, Map<number, PageValue>>;
+  pos: Pos;
+  crashPos?: Pos;
+}
+
+export interface ExpectEntry {
+  /** profile name as written (a key of the `expect:` block) */
+  kernel: string;
+  /** `clean`, or the invariant ids each seen in some schedule */
+  verdict: 'clean' | string[];
+  pos: Pos;
+}
+
+export interface Scenario {
+  /** path as given on the command line */
+  file: string;
+  name: string;
+  description: string;
+  refs: string[];
+  kernel: KernelSpec | null;
+  fs: FsName;
+  fsPos?: Pos;
+  files: FileSetup[];
+  maps: MapSetup[];
+  badblocks: BadBlock[];
+  threads: ThreadSpec[];
+  final: FinalSpec | null;
+  expect: ExpectEntry[];
+  pos: Pos;
+}
+
+/** What the loader needs to know about the rest of daxsim (injected, so `scenario` imports nothing downstream). */
+export interface Vocabulary {
+  /** profile name -> the names of its behaviour flags */
+  kernels: ReadonlyMap<string, ReadonlySet<string>>;
+  invariantIds: ReadonlySet<string>;
+}
+
+/** Hard limits on input, each with a clear message when exceeded. */
+export const LIMITS = {
+  threads: 16,
+  opsPerThread: 256,
+  pagesPerFile: 1 << 20,
+  files: 64,
+  maps: 64,
+  fileBytes: 1 << 20,
+} as const;

@@ -1,0 +1,209 @@
+// Sleeping and spinning locks with Linux semantics, as generator helpers.
+// Every acquisition yields first (the attempt is observable), every release is
+// a plain call made right after a yield of the caller's choosing.
+import type { Sim, SimThread } from './engine.js';
+
+/** might_sleep() (kernel/sched/core.c ___might_sleep): a sleeping call with preemption off. */
+export function mightSleep(sim: Sim, what: string): void {
+  const t = sim.me;
+  if (t.preempt > 0) {
+    const spins = t.held.filter((h) => h.cls.startsWith('spin:')).map((h) => h.name);
+    sim.violate('sleep-in-atomic', `${t.name} calls ${what} with preemption disabled${spins.length ? ` (holding ${spins.join(', ')})` : ''}`, what);
+  }
+}
+
+function dropHeld(t: SimThread, name: string): void {
+  for (let i = t.held.length - 1; i >= 0; i--) {
+    if (t.held[i]!.name === name) {
+      t.held.splice(i, 1);
+      return;
+    }
+  }
+}
+
+// include/linux/spinlock.h spin_lock()/spin_unlock(): preemption is off while held.
+export class Spinlock {
+  readonly name: string;
+  readonly cls: string;
+  owner: SimThread | null = null;
+  private readonly spinners: SimThread[] = [];
+  constructor(name: string, cls: string) {
+    this.name = name;
+    this.cls = `spin:${cls}`;
+  }
+
+  *lock(sim: Sim): Generator<void, void, void> {
+    yield;
+    const t = sim.me;
+    sim.lockdep.acquire(this.cls);
+    t.preempt++;
+    while (this.owner !== null) {
+      if (this.owner === t) {
+        sim.violate('deadlock', `${t.name} takes ${this.name} recursively`);
+        sim.block({ what: `spin_lock(${this.name})`, holder: () => this.owner });
+        yield;
+        return;
+      }
+      // A spinning CPU makes no progress; model it as not runnable until the release.
+      this.spinners.push(t);
+      sim.block({ what: `spin_lock(${this.name})`, holder: () => this.owner });
+      yield;
+    }
+    this.owner = t;
+    t.held.push({ cls: this.cls, name: this.name });
+  }
+
+  unlock(sim: Sim): void {
+    const t = sim.me;
+    if (this.owner !== t) {
+      sim.violate('kernel-warn', `${t.name} unlocks ${this.name}, which it does not hold`);
+      return;
+    }
+    this.owner = null;
+    t.preempt--;
+    dropHeld(t, this.name);
+    for (const s of this.spinners) sim.unblock(s);
+    this.spinners.length = 0;
+  }
+}
+
+// kernel/locking/mutex.c mutex_lock()/mutex_unlock(), v4.6–v4.19: the unlocker
+// wakes the first waiter, which retries; a newcomer may take the lock first.
+export class Mutex {
+  readonly name: string;
+  readonly cls: string;
+  owner: SimThread | null = null;
+  private readonly waiters: SimThread[] = [];
+  constructor(name: string, cls: string) {
+    this.name = name;
+    this.cls = cls;
+  }
+
+  *lock(sim: Sim): Generator<void, void, void> {
+    yield;
+    const t = sim.me;
+    mightSleep(sim, `mutex_lock(${this.name})`);
+    sim.lockdep.acquire(this.cls);
+    while (this.owner !== null) {
+      if (!this.waiters.includes(t)) this.waiters.push(t);
+      sim.block({ what: `mutex_lock(${this.name})`, holder: () => this.owner });
+      yield;
+    }
+    const i = this.waiters.indexOf(t);
+    if (i >= 0) this.waiters.splice(i, 1);
+    this.owner = t;
+    t.held.push({ cls: this.cls, name: this.name });
+  }
+
+  unlock(sim: Sim): void {
+    const t = sim.me;
+    if (this.owner !== t) {
+      sim.violate('kernel-warn', `${t.name} unlocks ${this.name}, which it does not hold`);
+      return;
+    }
+    this.owner = null;
+    dropHeld(t, this.name);
+    const w = this.waiters[0];
+    if (w !== undefined) sim.unblock(w);
+  }
+}
+
+interface RwWaiter {
+  t: SimThread;
+  write: boolean;
+  granted: boolean;
+}
+
+// kernel/locking/rwsem-xadd.c, v4.6–v4.19: readers share, a writer excludes;
+// once anyone waits, new readers queue behind (a waiting writer blocks new
+// readers). On release the front of the queue is granted the lock: one writer,
+// or every reader up to the first queued writer (__rwsem_mark_wake()).
+// Writer lock-stealing by optimistic spinning is not modelled: waiters are FIFO.
+export class RwSem {
+  readonly name: string;
+  readonly cls: string;
+  readers: SimThread[] = [];
+  writer: SimThread | null = null;
+  private readonly queue: RwWaiter[] = [];
+  constructor(name: string, cls: string) {
+    this.name = name;
+    this.cls = cls;
+  }
+
+  *downRead(sim: Sim): Generator<void, void, void> {
+    yield;
+    const t = sim.me;
+    mightSleep(sim, `down_read(${this.name})`);
+    sim.lockdep.acquire(this.cls);
+    if (this.writer === null && this.queue.length === 0) {
+      this.readers.push(t);
+    } else {
+      yield* this.wait(sim, false);
+    }
+    t.held.push({ cls: this.cls, name: this.name });
+  }
+
+  *downWrite(sim: Sim): Generator<void, void, void> {
+    yield;
+    const t = sim.me;
+    mightSleep(sim, `down_write(${this.name})`);
+    sim.lockdep.acquire(this.cls);
+    if (this.writer === null && this.readers.length === 0 && this.queue.length === 0) {
+      this.writer = t;
+    } else {
+      yield* this.wait(sim, true);
+    }
+    t.held.push({ cls: this.cls, name: this.name });
+  }
+
+  private *wait(sim: Sim, write: boolean): Generator<void, void, void> {
+    const w: RwWaiter = { t: sim.me, write, granted: false };
+    this.queue.push(w);
+    const what = `${write ? 'down_write' : 'down_read'}(${this.name})`;
+    while (!w.granted) {
+      sim.block({ what, holder: () => this.writer ?? this.readers[0] ?? null, condition: () => w.granted });
+      yield;
+    }
+  }
+
+  upRead(sim: Sim): void {
+    const t = sim.me;
+    const i = this.readers.indexOf(t);
+    if (i < 0) {
+      sim.violate('kernel-warn', `${t.name} calls up_read(${this.name}) without holding it for read`);
+      return;
+    }
+    this.readers.splice(i, 1);
+    dropHeld(t, this.name);
+    if (this.readers.length === 0) this.wakeFront(sim);
+  }
+
+  upWrite(sim: Sim): void {
+    const t = sim.me;
+    if (this.writer !== t) {
+      sim.violate('kernel-warn', `${t.name} calls up_write(${this.name}) without holding it for write`);
+      return;
+    }
+    this.writer = null;
+    dropHeld(t, this.name);
+    this.wakeFront(sim);
+  }
+
+  private wakeFront(sim: Sim): void {
+    const front = this.queue[0];
+    if (front === undefined) return;
+    if (front.write) {
+      this.queue.shift();
+      this.writer = front.t;
+      front.granted = true;
+      sim.unblock(front.t);
+      return;
+    }
+    while (this.queue.length > 0 && !this.queue[0]!.write) {
+      const r = this.queue.shift()!;
+      this.readers.push(r.t);
+      r.granted = true;
+      sim.unblock(r.t);
+    }
+  }
+}
