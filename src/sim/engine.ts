@@ -133,6 +133,7 @@ export class Sim {
   /** Mark the current thread asleep on `b`; the caller must `yield` next. */
   block(b: Blocker): void {
     this.me.blocked = b;
+    this.log(`waits in ${b.what}`);
   }
 
   /** Make a sleeping thread runnable (the waker's half of every primitive). */

@@ -122,12 +122,15 @@ interface RwWaiter {
 export class RwSem {
   readonly name: string;
   readonly cls: string;
+  /** leave acquisitions and releases out of the trace (e.g. mmap_sem, taken by every fault) */
+  readonly quiet: boolean;
   readers: SimThread[] = [];
   writer: SimThread | null = null;
   private readonly queue: RwWaiter[] = [];
-  constructor(name: string, cls: string) {
+  constructor(name: string, cls: string, quiet = false) {
     this.name = name;
     this.cls = cls;
+    this.quiet = quiet;
   }
 
   *downRead(sim: Sim): Generator<void, void, void> {
@@ -141,6 +144,7 @@ export class RwSem {
       yield* this.wait(sim, false);
     }
     t.held.push({ cls: this.cls, name: this.name });
+    if (!this.quiet) sim.log(`down_read(${this.name})`);
   }
 
   *downWrite(sim: Sim): Generator<void, void, void> {
@@ -154,6 +158,7 @@ export class RwSem {
       yield* this.wait(sim, true);
     }
     t.held.push({ cls: this.cls, name: this.name });
+    if (!this.quiet) sim.log(`down_write(${this.name})`);
   }
 
   private *wait(sim: Sim, write: boolean): Generator<void, void, void> {
@@ -175,6 +180,7 @@ export class RwSem {
     }
     this.readers.splice(i, 1);
     dropHeld(t, this.name);
+    if (!this.quiet) sim.log(`up_read(${this.name})`);
     if (this.readers.length === 0) this.wakeFront(sim);
   }
 
@@ -186,6 +192,7 @@ export class RwSem {
     }
     this.writer = null;
     dropHeld(t, this.name);
+    if (!this.quiet) sim.log(`up_write(${this.name})`);
     this.wakeFront(sim);
   }
 
@@ -205,5 +212,39 @@ export class RwSem {
       r.granted = true;
       sim.unblock(r.t);
     }
+  }
+}
+
+/**
+ * A lock that never blocks in this model but that lockdep tracks, like
+ * jbd2's `jbd2_handle` lockdep map or sb_start_pagefault()'s freeze
+ * protection when no freeze is in progress. Re-entry by the same thread nests.
+ */
+export class LockdepMap {
+  readonly name: string;
+  readonly cls: string;
+  private readonly depth = new Map<number, number>();
+  constructor(name: string, cls: string) {
+    this.name = name;
+    this.cls = cls;
+  }
+  acquire(sim: Sim): void {
+    const t = sim.me;
+    const d = this.depth.get(t.id) ?? 0;
+    if (d === 0) {
+      sim.lockdep.acquire(this.cls);
+      t.held.push({ cls: this.cls, name: this.name });
+    }
+    this.depth.set(t.id, d + 1);
+  }
+  release(sim: Sim): void {
+    const t = sim.me;
+    const d = this.depth.get(t.id) ?? 0;
+    if (d === 0) {
+      sim.violate('kernel-warn', `${t.name} releases ${this.name}, which it does not hold`);
+      return;
+    }
+    this.depth.set(t.id, d - 1);
+    if (d === 1) dropHeld(t, this.name);
   }
 }

@@ -114,12 +114,13 @@ export function waitqueueActive<K>(wq: WaitQueueHead<K>): boolean {
  * filter by key.
  */
 export class HashedWaitTable<K> {
-  readonly heads: WaitQueueHead<K>[];
+  readonly name: string;
   readonly bits: number;
+  /** heads are created on first use: a run touches few of the 2^bits buckets */
+  private readonly heads = new Map<number, WaitQueueHead<K>>();
   constructor(name: string, bits: number) {
+    this.name = name;
     this.bits = bits;
-    this.heads = [];
-    for (let i = 0; i < 1 << bits; i++) this.heads.push(new WaitQueueHead<K>(`${name}[${i}]`));
   }
   // include/linux/hash.h hash_long() on 64-bit: hash_64(val, bits) = val * GOLDEN_RATIO_64 >> (64 - bits)
   hashLong(val: bigint): number {
@@ -128,6 +129,9 @@ export class HashedWaitTable<K> {
     return Number(h >> BigInt(64 - this.bits));
   }
   head(val: bigint): WaitQueueHead<K> {
-    return this.heads[this.hashLong(val)]!;
+    const i = this.hashLong(val);
+    let h = this.heads.get(i);
+    if (h === undefined) this.heads.set(i, (h = new WaitQueueHead<K>(`${this.name}[${i}]`)));
+    return h;
   }
 }

@@ -1,0 +1,118 @@
+// The invariant ids (DESIGN §4, stable) and the checkers that watch the kernel
+// model. Engine-level ids (deadlock, lost-wakeup, livelock, lock-order,
+// sleep-in-atomic) are detected in src/sim; kernel-warn by the model's
+// WARN_ON conditions; the rest here.
+import type { Sim } from '../sim/engine.js';
+import type { Kernel, OpEvent } from '../kernel/kernel.js';
+import type { KernelState } from '../kernel/state.js';
+import type { FinalSpec, PageValue } from '../scenario/types.js';
+
+export const INVARIANTS: ReadonlyArray<{ id: string; promise: string; checked: boolean }> = [
+  { id: 'fault-sigbus', promise: 'a fault, load or store inside i_size failed (SIGBUS/EIO/OOM) with no poison and no truncation below it', checked: true },
+  { id: 'stale-mapping', promise: 'a page-table entry maps a block the file no longer owns at that offset', checked: true },
+  { id: 'dma-after-free', promise: 'a DMA or pinned access hit a block that was freed or given to another file', checked: false },
+  { id: 'stale-data', promise: 'a load or read returned data that was never written at that file offset (another file\'s, or an unzeroed block\'s)', checked: true },
+  { id: 'stale-read', promise: 'a load or read returned an older value than a write or store that completed before it started', checked: true },
+  { id: 'lost-write', promise: 'a store or write completed before an fsync/msync that returned, and is not durable after a crash, or is gone', checked: false },
+  { id: 'deadlock', promise: 'every unfinished thread is blocked', checked: true },
+  { id: 'lost-wakeup', promise: 'a thread sleeps on a condition that is already true and nobody will wake it', checked: true },
+  { id: 'livelock', promise: 'the step budget ran out while threads were still runnable', checked: true },
+  { id: 'lock-order', promise: 'two locks taken in both orders by different threads (lockdep), even when no deadlock happened', checked: true },
+  { id: 'sleep-in-atomic', promise: 'a blocking operation under a spinlock or with preemption off', checked: true },
+  { id: 'kernel-warn', promise: 'a modelled WARN_ON/BUG_ON condition held (the message names it)', checked: true },
+  { id: 'refcount', promise: 'a page refcount underflowed, or a block was freed while its page was still referenced', checked: false },
+  { id: 'poison-consumed', promise: 'a CPU load consumed poisoned media instead of getting SIGBUS/EIO', checked: false },
+  { id: 'unexpected-result', promise: 'an op\'s result is not one of its `expect:` values', checked: true },
+  { id: 'final-state', promise: 'the content after the run (and crash) differs from `final.files`', checked: true },
+];
+
+export const INVARIANT_IDS: ReadonlySet<string> = new Set(INVARIANTS.map((i) => i.id));
+
+/** stale-mapping: every PTE must map what the file has at that offset now. */
+export function checkStaleMapping(k: KernelState): void {
+  for (const vma of k.vmas.values()) {
+    for (const [page, pte] of vma.ptes) {
+      if (pte.kind === 'pfn') {
+        const owner = k.pmem.block(pte.block).owner;
+        if (owner === null || owner.file !== vma.mapping.file || owner.page !== page) {
+          const now = owner === null ? 'free' : `owned by ${owner.file}:${owner.page}`;
+          k.sim.violate('stale-mapping', `${vma.name}:${page} maps blk ${pte.block}, which is ${now}`, `${vma.name}:${page}:${pte.block}`);
+        }
+      } else if (pte.page.mapping !== vma.mapping) {
+        k.sim.violate('stale-mapping', `${vma.name}:${page} maps ${pte.page.label}, which was removed from ${vma.mapping.file}'s page cache`, `${vma.name}:${page}:p${pte.page.id}`);
+      }
+    }
+  }
+}
+
+/** Results that are not data (a load returns data or one of these). */
+const ERROR_RESULTS: ReadonlySet<string | number> = new Set(['SIGBUS', 'OOM', 'SIGSEGV']);
+
+function show(v: string | number): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** Per-op checks: fault-sigbus, stale-data, stale-read, unexpected-result. */
+export function checkOp(k: KernelState, ev: OpEvent): void {
+  const sim: Sim = k.sim;
+  const op = ev.op;
+  const t = ev.thread;
+  if ((op.kind === 'fault' || op.kind === 'load' || op.kind === 'store') && (ev.result === 'SIGBUS' || ev.result === 'OOM')) {
+    const hist = k.inode(ev.file!).sizeHistory.slice(ev.sizeIndexAtStart);
+    const minSize = Math.min(...hist);
+    if (ev.page < minSize) {
+      sim.violate('fault-sigbus', `${t.name}'s ${op.kind} of ${ev.file}:${ev.page} got ${ev.result}, though i_size stayed above it (never below ${minSize} page${minSize === 1 ? '' : 's'}) and nothing is poisoned`, `${t.id}:${ev.opIndex}`, t);
+    }
+  }
+  if (op.kind === 'load' && !ERROR_RESULTS.has(ev.result)) checkReadValue(k, ev, ev.result as PageValue);
+  if (op.expect !== undefined && !op.expect.some((e) => e === ev.result)) {
+    sim.violate('unexpected-result', `${t.name}'s ${op.kind} returned ${show(ev.result)}, expected ${op.expect.map(show).join(' or ')}`, `${t.id}:${ev.opIndex}`, t);
+  }
+}
+
+/**
+ * stale-data / stale-read for a value read from file page (ev.file, ev.page):
+ * allowed are the last write completed before the read started, and any
+ * write overlapping the read.
+ */
+function checkReadValue(k: KernelState, ev: OpEvent, v: PageValue): void {
+  const log = k.writes.get(ev.file!)?.get(ev.page) ?? [];
+  let last: PageValue = 0;
+  let lastEnd = -1;
+  const overlapping = new Set<PageValue>();
+  for (const w of log) {
+    if (w.end !== null && w.end < ev.startStep) {
+      if (w.end >= lastEnd) {
+        lastEnd = w.end;
+        last = w.value;
+      }
+    } else if (w.start <= ev.readStep) {
+      overlapping.add(w.value);
+    }
+  }
+  if (v === last || overlapping.has(v)) return;
+  const t = ev.thread;
+  const ever = v === 0 || log.some((w) => w.value === v);
+  if (ever) {
+    k.sim.violate('stale-read', `${t.name}'s load of ${ev.file}:${ev.page} returned ${show(v)}, but ${show(last)} was written there before the load started`, `${t.id}:${ev.opIndex}`, t);
+  } else {
+    k.sim.violate('stale-data', `${t.name}'s load of ${ev.file}:${ev.page} returned ${show(v)}, which was never written at that offset`, `${t.id}:${ev.opIndex}`, t);
+  }
+}
+
+/** final-state: file content after the run. */
+export function checkFinal(kernel: Kernel, final: FinalSpec | null): void {
+  if (final === null) return;
+  const k = kernel.k;
+  for (const [file, pages] of final.files) {
+    const inode = k.inode(file);
+    for (const [page, want] of pages) {
+      const ext = page < inode.size ? inode.extents.get(page) : undefined;
+      const got: PageValue = ext === undefined || ext.unwritten ? 0 : k.pmem.block(ext.block).content;
+      if (got !== want) {
+        k.sim.current = null;
+        k.sim.violate('final-state', `${file}:${page} holds ${show(got)} after the run, expected ${show(want)}`, `${file}:${page}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,500 @@
+// The page-fault paths: the DAX handlers of fs/dax.c (v4.6 and v4.7 shapes)
+// and the generic mm/memory.c + arch code that calls them.
+import { mightSleep } from '../sim/sync.js';
+import {
+  EBUSY, EIO, ENOMEM, daxEntry, deleteFromPageCache, deleteFromPageCacheLocked, describeEntry, errName, findGetPage,
+  findLockPage, findOrCreatePage, grabMappingEntry, lockPage, putLockedMappingEntry, putUnlockedMappingEntry,
+  getUnlockedMappingEntry, radixTreePreload, radixTreePreloadEnd, unlockPage, waitOnPageLocked,
+  type HolePage, type TreeEntry,
+} from './mapping.js';
+import { describePte, setPte, unmapMappingRange, type Pte, type Vma } from './pagetable.js';
+import type { KernelState } from './state.js';
+
+export const VM_FAULT_OOM = 0x0001;
+export const VM_FAULT_SIGBUS = 0x0002;
+export const VM_FAULT_MAJOR = 0x0004;
+export const VM_FAULT_NOPAGE = 0x0100;
+export const VM_FAULT_LOCKED = 0x0200;
+export const VM_FAULT_RETRY = 0x0400;
+export const VM_FAULT_DAX_LOCKED = 0x1000;
+export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS;
+
+export const FAULT_FLAG_WRITE = 0x01;
+export const FAULT_FLAG_MKWRITE = 0x02;
+export const FAULT_FLAG_ALLOW_RETRY = 0x04;
+export const FAULT_FLAG_KILLABLE = 0x10;
+export const FAULT_FLAG_TRIED = 0x20;
+export const FAULT_FLAG_USER = 0x40;
+
+export interface Vmf {
+  pgoff: number;
+  flags: number;
+  /** the page a ->fault handler returns (a hole page), or the page of a page_mkwrite */
+  page: HolePage | null;
+}
+
+/** What a filesystem's get_block reports (the buffer_head state bits the DAX code reads). */
+export interface Bh {
+  mapped: boolean;
+  unwritten: boolean;
+  isNew: boolean;
+  block: number | null;
+}
+
+/** The filesystem half: its vm_operations and its DAX get_block. */
+export interface FsOps {
+  fault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void>;
+  pageMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void>;
+  pfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void>;
+  getBlock(k: KernelState, vma: Vma, page: number, create: boolean): Generator<void, Bh | number, void>;
+}
+
+export function faultName(ret: number): string {
+  const parts: string[] = [];
+  if (ret & VM_FAULT_OOM) parts.push('VM_FAULT_OOM');
+  if (ret & VM_FAULT_SIGBUS) parts.push('VM_FAULT_SIGBUS');
+  if (ret & VM_FAULT_NOPAGE) parts.push('VM_FAULT_NOPAGE');
+  if (ret & VM_FAULT_LOCKED) parts.push('VM_FAULT_LOCKED');
+  if (ret & VM_FAULT_RETRY) parts.push('VM_FAULT_RETRY');
+  if (ret & VM_FAULT_DAX_LOCKED) parts.push('VM_FAULT_DAX_LOCKED');
+  if (ret & VM_FAULT_MAJOR) parts.push('VM_FAULT_MAJOR');
+  return parts.length ? parts.join('|') : '0';
+}
+
+function where(vma: Vma, pgoff: number): string {
+  return `${vma.mapping.file}:${pgoff}`;
+}
+
+function bhName(bh: Bh): string {
+  if (bh.unwritten) return `unwritten blk ${bh.block}`;
+  return bh.mapped ? `blk ${bh.block}` : 'hole';
+}
+
+function* getBlockLogged(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, create: boolean): Generator<void, Bh | number, void> {
+  const r = yield* fs.getBlock(k, vma, pgoff, create);
+  k.sim.log(`get_block(${where(vma, pgoff)}${create ? ', create' : ''}) -> ${typeof r === 'number' ? errName(r) : bhName(r)}`);
+  return r;
+}
+
+/** i_size_read() in pages: a read of shared state, so a scheduling point. */
+function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, void> {
+  yield;
+  const size = k.inode(vma.mapping.file).size;
+  k.sim.log(`i_size_read(${vma.mapping.file}) = ${size}`);
+  return size;
+}
+
+// mm/memory.c insert_pfn() via vm_insert_mixed(), v4.6–v4.14: -EBUSY if a PTE is
+// present; otherwise a pte_special/devmap PTE with vma->vm_page_prot, which is
+// write-protected for a DAX VMA (it has ->pfn_mkwrite, so vma_wants_writenotify()):
+// the first store takes a second fault through wp_pfn_shared().
+function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number): Generator<void, number, void> {
+  yield* vma.ptl.lock(k.sim);
+  let ret = 0;
+  if (vma.ptes.has(pgoff)) {
+    ret = -EBUSY;
+  } else {
+    setPte(vma, pgoff, { kind: 'pfn', block, write: false, dirty: false });
+  }
+  vma.ptl.unlock(k.sim);
+  k.sim.log(`vm_insert_mixed(${vma.name}:${pgoff} -> blk ${block})${ret ? ` -> ${errName(ret)}` : ''}`);
+  return ret;
+}
+
+function errToFault(error: number, major: number): number {
+  if (error === -ENOMEM) return VM_FAULT_OOM | major;
+  // "-EBUSY is fine, somebody else faulted on the same PTE"
+  if (error < 0 && error !== -EBUSY) return VM_FAULT_SIGBUS | major;
+  return VM_FAULT_NOPAGE | major;
+}
+
+// ---------------------------------------------------------------------------
+// v4.6: fs/dax.c before entry locking (read from store id 11726779, v4.6 +
+// aef39ab1534d; the v4.6 tag's hole test is kept, see daxFaultV46).
+
+// fs/dax.c dax_radix_entry(), v4.5–v4.6 (PTE entries only; NO_SECTOR = block null)
+function* daxRadixEntryV46(k: KernelState, vma: Vma, index: number, block: number | null, dirty: boolean): Generator<void, number, void> {
+  const mapping = vma.mapping;
+  yield* mapping.treeLock.lock(k.sim);
+  let error = 0;
+  const entry = mapping.tree.get(index);
+  if (entry !== undefined) {
+    if (entry.kind !== 'dax') {
+      // WARN_ON_ONCE(type != RADIX_DAX_PTE && type != RADIX_DAX_PMD): a page-cache page sits here
+      k.sim.violate('kernel-warn', `WARN_ON_ONCE(type != RADIX_DAX_PTE && type != RADIX_DAX_PMD) in dax_radix_entry(): ${where(vma, index)} holds ${entry.label}`, 'dax_radix_entry');
+      error = -EIO;
+    }
+    // an existing PTE entry keeps its sector; only the dirty tag would be set
+  } else if (block !== null) {
+    mapping.tree.set(index, daxEntry(block, false, null));
+    mapping.nrexceptional++;
+  }
+  mapping.treeLock.unlock(k.sim);
+  k.sim.log(`dax_radix_entry(${where(vma, index)}${block !== null ? `, blk ${block}` : ', NO_SECTOR'}) -> ${error ? errName(error) : describeEntry(mapping.tree.get(index))}`);
+  return error;
+}
+
+// fs/dax.c dax_insert_mapping(), v4.3–v4.6: under i_mmap_lock_read, re-check i_size
+// (the XIP truncate protocol of 0f90cc6609c7), zero new/unwritten blocks, add the
+// radix entry, then the PTE.
+function* daxInsertMappingV46(k: KernelState, vma: Vma, vmf: Vmf, bh: Bh): Generator<void, number, void> {
+  const mapping = vma.mapping;
+  const sim = k.sim;
+  const iMmapLock = k.flags.dax_fault_i_mmap_lock;
+  if (iMmapLock) yield* mapping.iMmapRwsem.downRead(sim);
+  let error = 0;
+  const size = yield* iSizeRead(k, vma);
+  if (iMmapLock && vmf.pgoff >= size) {
+    error = -EIO;
+    sim.log(`dax_insert_mapping: i_size ${size} <= ${vmf.pgoff} -> -EIO`);
+  } else {
+    if (bh.unwritten || bh.isNew) {
+      yield;
+      k.pmem.block(bh.block!).content = 0; // clear_pmem(); wmb_pmem()
+    }
+    error = yield* daxRadixEntryV46(k, vma, vmf.pgoff, bh.block!, (vmf.flags & FAULT_FLAG_WRITE) !== 0);
+    if (error === 0) error = yield* vmInsertMixed(k, vma, vmf.pgoff, bh.block!);
+  }
+  if (iMmapLock) mapping.iMmapRwsem.upRead(sim);
+  return error;
+}
+
+// fs/dax.c dax_load_hole(), v4.5–v4.6: a page-cache page for a read of a hole,
+// i_size re-checked under its page lock.
+function* daxLoadHoleV46(k: KernelState, vma: Vma, page: HolePage | null, vmf: Vmf): Generator<void, number, void> {
+  if (page === null) page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, false);
+  if (page === null) return VM_FAULT_OOM;
+  const size = yield* iSizeRead(k, vma);
+  if (vmf.pgoff >= size) {
+    unlockPage(k.sim, page);
+    k.sim.log(`dax_load_hole: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    return VM_FAULT_SIGBUS;
+  }
+  vmf.page = page;
+  k.sim.log(`dax_load_hole: ${page.label} in tree, locked`);
+  return VM_FAULT_LOCKED;
+}
+
+// mm/filemap.c lock_page_or_retry() -> __lock_page_or_retry(), v4.6–v4.7: with
+// FAULT_FLAG_ALLOW_RETRY, drop mmap_sem, wait for the unlock and return 0 (retry).
+function* lockPageOrRetry(k: KernelState, page: HolePage, flags: number): Generator<void, boolean, void> {
+  yield;
+  mightSleep(k.sim, 'lock_page_or_retry()');
+  if (page.locked === null) {
+    page.locked = k.sim.me.name; // trylock_page()
+    return true;
+  }
+  if (flags & FAULT_FLAG_ALLOW_RETRY) {
+    k.mmapSem.upRead(k.sim);
+    yield* waitOnPageLocked(k.sim, page);
+    return false;
+  }
+  yield* lockPage(k.sim, page);
+  return true;
+}
+
+// fs/dax.c __dax_fault(), v4.6 (store id 11726779; the hole test is the v4.6 tag's
+// `!buffer_mapped && !buffer_unwritten`, removed by aef39ab1534d in v4.7). COW
+// (private mappings) is not modelled yet.
+export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  let size = yield* iSizeRead(k, vma);
+  if (vmf.pgoff >= size) {
+    sim.log(`__dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    return VM_FAULT_SIGBUS;
+  }
+  let major = 0;
+  let error = 0;
+  let page: HolePage | null;
+  for (;;) {
+    page = yield* findGetPage(k, mapping, vmf.pgoff);
+    if (page === null) break;
+    if (!(yield* lockPageOrRetry(k, page, vmf.flags))) {
+      sim.log(`__dax_fault: ${page.label} locked -> VM_FAULT_RETRY`);
+      return VM_FAULT_RETRY;
+    }
+    if (page.mapping !== mapping) {
+      unlockPage(sim, page);
+      continue;
+    }
+    size = yield* iSizeRead(k, vma);
+    if (vmf.pgoff >= size) {
+      // "We have a struct page covering a hole in the file from a read fault and we've raced with a truncate"
+      error = -EIO;
+      unlockPage(sim, page);
+      return errToFault(error, major);
+    }
+    break;
+  }
+
+  let bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, false);
+  if (typeof bh === 'number') {
+    if (page !== null) unlockPage(sim, page);
+    return errToFault(bh, major);
+  }
+  if (!bh.mapped && !bh.unwritten) {
+    if (vmf.flags & FAULT_FLAG_WRITE) {
+      bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, true);
+      major = VM_FAULT_MAJOR;
+      if (typeof bh === 'number') {
+        if (page !== null) unlockPage(sim, page);
+        return errToFault(bh, major);
+      }
+    } else {
+      return yield* daxLoadHoleV46(k, vma, page, vmf);
+    }
+  }
+
+  // Check we didn't race with a read fault installing a new page
+  if (page === null && major) {
+    page = yield* findLockPage(k, mapping, vmf.pgoff);
+    sim.log(`find_lock_page(${where(vma, vmf.pgoff)}) -> ${page === null ? 'NULL' : page.label}`);
+  }
+  if (page !== null) {
+    yield* unmapMappingRange(sim, mapping, vmf.pgoff, 1);
+    yield* deleteFromPageCache(k, mapping, page);
+    unlockPage(sim, page);
+    page = null;
+  }
+  if (bh.block === null) throw new Error(`model: get_block returned no block for a write fault at ${where(vma, vmf.pgoff)}`);
+  error = yield* daxInsertMappingV46(k, vma, vmf, bh);
+  if (bh.unwritten && !(vmf.flags & FAULT_FLAG_WRITE)) {
+    sim.violate('kernel-warn', `WARN_ON_ONCE(!(vmf->flags & FAULT_FLAG_WRITE)) in __dax_fault(): unwritten buffer on a read fault at ${where(vma, vmf.pgoff)}`, '__dax_fault-unwritten');
+  }
+  const ret = errToFault(error, major);
+  sim.log(`__dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
+  return ret;
+}
+
+// fs/dax.c dax_pfn_mkwrite(), v4.5–v4.6: set the dirty tag of the existing entry
+// (NO_SECTOR); an index that holds a page hits the WARN in dax_radix_entry().
+export function* daxPfnMkwriteV46(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const error = yield* daxRadixEntryV46(k, vma, vmf.pgoff, null, true);
+  if (error === -ENOMEM) return VM_FAULT_OOM;
+  if (error) return VM_FAULT_SIGBUS;
+  return VM_FAULT_NOPAGE;
+}
+
+// ---------------------------------------------------------------------------
+// v4.7: fs/dax.c with entry locking (ac401cc78242; read from store ids
+// 24459562991 (v4.7, comments stripped) and 48298668521 (v4.8, same helpers)).
+
+// fs/dax.c dax_load_hole(), v4.7–v4.8: the page replaces the locked empty entry.
+function* daxLoadHoleV47(k: KernelState, vma: Vma, entry: TreeEntry, vmf: Vmf): Generator<void, number, void> {
+  if (entry.kind === 'page') {
+    vmf.page = entry;
+    k.sim.log(`dax_load_hole: ${entry.label} already there`);
+    return VM_FAULT_LOCKED;
+  }
+  const page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, true);
+  if (page === null) {
+    yield* putLockedMappingEntry(k, vma.mapping, vmf.pgoff, entry);
+    return VM_FAULT_OOM;
+  }
+  vmf.page = page;
+  k.sim.log(`dax_load_hole: ${page.label} replaces the locked entry`);
+  return VM_FAULT_LOCKED;
+}
+
+// fs/dax.c dax_insert_mapping_entry(), v4.7–v4.8: the new entry is created locked;
+// a hole page is unmapped, deleted and replaced.
+function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number): Generator<void, TreeEntry, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  const holeFill = entry.kind === 'page';
+  if (holeFill) {
+    // "Unmap the page now before we remove it from page cache below. The page is locked so it cannot be faulted in again."
+    yield* unmapMappingRange(sim, mapping, vmf.pgoff, 1);
+    yield* radixTreePreload(sim);
+  }
+  yield* mapping.treeLock.lock(sim);
+  const newEntry = daxEntry(block, true, sim.me.name);
+  if (entry.kind === 'page') {
+    deleteFromPageCacheLocked(mapping, entry);
+    mapping.tree.set(vmf.pgoff, newEntry);
+    mapping.nrexceptional++;
+  } else {
+    const ret = mapping.tree.get(vmf.pgoff);
+    if (ret !== entry) {
+      sim.violate('kernel-warn', `WARN_ON_ONCE(ret != entry) in dax_insert_mapping_entry(): ${where(vma, vmf.pgoff)} holds ${describeEntry(ret)}, not the entry this fault locked`, 'dax_insert_mapping_entry');
+    }
+    mapping.tree.set(vmf.pgoff, newEntry); // radix_tree_replace_slot()
+  }
+  mapping.treeLock.unlock(sim);
+  if (entry.kind === 'page') {
+    radixTreePreloadEnd(sim);
+    unlockPage(sim, entry);
+  }
+  sim.log(`dax_insert_mapping_entry(${where(vma, vmf.pgoff)}) -> blk ${block}, locked${holeFill ? `, replaced ${entry.kind === 'page' ? entry.label : ''}` : ''}`);
+  return newEntry;
+}
+
+// fs/dax.c dax_fault(), v4.7 (store id 24459562991): entry lock held from before
+// get_block until the PTE is in. COW (private mappings) is not modelled yet.
+export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  // "Caller is supposed to hold locks serializing us with truncate / punch hole so this is a reliable test."
+  const size = yield* iSizeRead(k, vma);
+  if (vmf.pgoff >= size) {
+    sim.log(`dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    return VM_FAULT_SIGBUS;
+  }
+  let entry = yield* grabMappingEntry(k, mapping, vmf.pgoff);
+  let major = 0;
+  let error = 0;
+  let bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, false);
+  if (typeof bh === 'number') {
+    error = bh;
+  } else {
+    if (!bh.mapped) {
+      if (vmf.flags & FAULT_FLAG_WRITE) {
+        bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, true);
+        major = VM_FAULT_MAJOR;
+        if (typeof bh === 'number') error = bh;
+      } else {
+        return yield* daxLoadHoleV47(k, vma, entry, vmf);
+      }
+    }
+    if (typeof bh !== 'number') {
+      if (bh.unwritten || bh.isNew) {
+        // "Filesystem should not return unwritten buffers to us!"
+        sim.violate('kernel-warn', `WARN_ON_ONCE(buffer_unwritten(&bh) || buffer_new(&bh)) in dax_fault() at ${where(vma, vmf.pgoff)}`, 'dax_fault-bh');
+      }
+      if (!bh.mapped) {
+        throw new Error(`model: get_block(create) left ${where(vma, vmf.pgoff)} unmapped`);
+      } else {
+        // dax_insert_mapping(): dax_map_atomic() succeeds, then the entry, then the PTE
+        entry = yield* daxInsertMappingEntryV47(k, vma, vmf, entry, bh.block!);
+        error = yield* vmInsertMixed(k, vma, vmf.pgoff, bh.block!);
+      }
+    }
+  }
+  yield* putLockedMappingEntry(k, mapping, vmf.pgoff, entry);
+  const ret = errToFault(error, major);
+  sim.log(`dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
+  return ret;
+}
+
+// fs/dax.c dax_pfn_mkwrite(), v4.7–v4.9: wait for the entry to be unlocked, set
+// its dirty tag without locking it, pass the wakeup on. Always VM_FAULT_NOPAGE.
+export function* daxPfnMkwriteV47(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const mapping = vma.mapping;
+  yield* mapping.treeLock.lock(k.sim);
+  const entry = yield* getUnlockedMappingEntry(k, mapping, vmf.pgoff);
+  if (entry !== undefined && entry.kind === 'dax') putUnlockedMappingEntry(k, mapping, vmf.pgoff, entry);
+  mapping.treeLock.unlock(k.sim);
+  return VM_FAULT_NOPAGE;
+}
+
+// ---------------------------------------------------------------------------
+// Generic fault code, mm/memory.c v4.6–v4.7 (PTE level, shared file mappings).
+
+// mm/memory.c __do_fault(), v4.6–v4.7: call ->fault; lock a returned page unless VM_FAULT_LOCKED.
+function* doFaultHandler(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const ret = yield* fs.fault(k, vma, vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  if (vmf.page === null) return ret;
+  if (!(ret & VM_FAULT_LOCKED)) yield* lockPage(k.sim, vmf.page);
+  return ret;
+}
+
+// mm/memory.c do_read_fault() / do_shared_fault(), v4.6–v4.7, for a DAX VMA (no
+// ->map_pages): the handler either installed a PFN itself (VM_FAULT_NOPAGE) or
+// returns a locked hole page to be mapped read-only under the PTE lock.
+function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const ret = yield* doFaultHandler(k, fs, vma, vmf);
+  if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
+  const page = vmf.page!;
+  if (vmf.flags & FAULT_FLAG_WRITE) {
+    // do_shared_fault() with a page: not reachable for DAX, whose write faults allocate and return NOPAGE
+    throw new Error(`model: a shared DAX write fault returned ${page.label}`);
+  }
+  yield* vma.ptl.lock(k.sim);
+  if (vma.ptes.has(vmf.pgoff)) {
+    // !pte_same(*pte, orig_pte): someone mapped it meanwhile
+    vma.ptl.unlock(k.sim);
+    unlockPage(k.sim, page);
+    return ret;
+  }
+  setPte(vma, vmf.pgoff, { kind: 'page', page, write: false, dirty: false }); // do_set_pte(): read-only
+  vma.ptl.unlock(k.sim);
+  k.sim.log(`do_read_fault: map ${vma.name}:${vmf.pgoff} -> ${page.label} ro`);
+  unlockPage(k.sim, page);
+  return ret;
+}
+
+// mm/memory.c wp_page_reuse(), v4.6–v4.7: make the PTE young, dirty and writable. Caller holds ptl.
+function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte): void {
+  setPte(vma, pgoff, { ...orig, write: true, dirty: true });
+  vma.ptl.unlock(k.sim);
+  k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
+}
+
+// mm/memory.c do_wp_page() -> wp_pfn_shared() / wp_page_shared(), v4.6–v4.7: a
+// write to a present read-only PTE of a shared mapping. Called with ptl held.
+function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte): Generator<void, number, void> {
+  const sim = k.sim;
+  vma.ptl.unlock(sim);
+  if (orig.kind === 'pfn') {
+    // wp_pfn_shared(): ->pfn_mkwrite, then re-check the PTE under ptl
+    const vmf: Vmf = { pgoff, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: null };
+    const ret = yield* fs.pfnMkwrite(k, vma, vmf);
+    if (ret & VM_FAULT_ERROR) return ret;
+    yield* vma.ptl.lock(sim);
+    if (vma.ptes.get(pgoff) !== orig) {
+      vma.ptl.unlock(sim);
+      sim.log('wp_pfn_shared: PTE changed meanwhile, retry');
+      return 0;
+    }
+    wpPageReuse(k, vma, pgoff, orig);
+    return 0;
+  }
+  // wp_page_shared() -> do_page_mkwrite(): ->page_mkwrite with the page; DAX
+  // replaces the hole page and returns VM_FAULT_NOPAGE, so the write faults again.
+  const vmf: Vmf = { pgoff: orig.page.index, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: orig.page };
+  const ret = yield* fs.pageMkwrite(k, vma, vmf);
+  if (ret === 0 || ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) return ret;
+  throw new Error(`model: DAX ->page_mkwrite returned ${faultName(ret)}`);
+}
+
+// mm/memory.c handle_pte_fault(), v4.6–v4.7
+function* handlePteFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, flags: number): Generator<void, number, void> {
+  yield; // entry = *pte (a lockless read)
+  const entry = vma.ptes.get(pgoff);
+  if (entry === undefined) return yield* doFault(k, fs, vma, { pgoff, flags, page: null });
+  yield* vma.ptl.lock(k.sim);
+  if (vma.ptes.get(pgoff) !== entry) {
+    vma.ptl.unlock(k.sim);
+    return 0;
+  }
+  if (flags & FAULT_FLAG_WRITE && !entry.write) return yield* doWpPage(k, fs, vma, pgoff, entry);
+  if (flags & FAULT_FLAG_WRITE) setPte(vma, pgoff, { ...entry, dirty: true });
+  vma.ptl.unlock(k.sim);
+  return 0;
+}
+
+/**
+ * arch/x86/mm/fault.c __do_page_fault(), v4.6–v4.7, from a user access:
+ * mmap_sem for read around handle_mm_fault(); VM_FAULT_RETRY retries once
+ * with FAULT_FLAG_TRIED (mmap_sem was dropped by the handler).
+ * Returns the final VM_FAULT bits.
+ */
+export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean): Generator<void, number, void> {
+  let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
+  for (;;) {
+    yield* k.mmapSem.downRead(k.sim);
+    const ret = yield* handlePteFault(k, fs, vma, pgoff, flags);
+    if (ret & VM_FAULT_RETRY) {
+      if (flags & FAULT_FLAG_ALLOW_RETRY) {
+        flags &= ~FAULT_FLAG_ALLOW_RETRY;
+        flags |= FAULT_FLAG_TRIED;
+        continue;
+      }
+      return ret;
+    }
+    k.mmapSem.upRead(k.sim);
+    return ret;
+  }
+}

@@ -1,0 +1,203 @@
+// ext4's locks around the DAX calls: fault handlers, get_block, truncate and
+// hole punch (fs/ext4/file.c, fs/ext4/inode.c). Sources: the patch mails
+// quoted in notes/kernel-v4.6-v4.7.md §3 (no full v4.6/v4.7 ext4 file is in
+// the index; the quoted hunks carry the lock order).
+import { LockdepMap } from '../../sim/sync.js';
+import { LOOKUP, ext4MapBlocks, ext4RemoveSpace, type MapResult } from '../blockmap.js';
+import {
+  FAULT_FLAG_WRITE, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
+  type Bh, type FsOps, type Vmf,
+} from '../fault.js';
+import type { Vma } from '../pagetable.js';
+import type { Inode, KernelState } from '../state.js';
+import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
+
+/** Per-run ext4 superblock state: freeze protection and the journal, as lockdep sees them. */
+export class Ext4Sb {
+  /** sb_start_pagefault(): percpu freeze protection; no freeze happens in a scenario */
+  readonly pagefault = new LockdepMap('sb_pagefaults', 'sb_writers (SB_FREEZE_PAGEFAULT)');
+  /** a running jbd2 handle; nested starts join it (jbd2__journal_start(): h_ref++) */
+  readonly handle = new LockdepMap('jbd2_handle', 'jbd2_handle');
+}
+
+function sbOf(k: KernelState): Ext4Sb {
+  return (k as KernelState & { ext4sb?: Ext4Sb }).ext4sb ??= new Ext4Sb();
+}
+
+function toBh(r: MapResult): Bh {
+  if (r.extent === null) return { mapped: false, unwritten: false, isNew: false, block: null };
+  return { mapped: !r.extent.unwritten, unwritten: r.extent.unwritten, isNew: r.isNew, block: r.extent.block };
+}
+
+const PRE_IO_CREATE_ZERO = { create: true, unwritExt: true, convert: false, zero: true };
+const CONVERT_CREATE_ZERO = { create: true, unwritExt: false, convert: true, zero: true };
+
+// fs/ext4/inode.c ext4_dax_mmap_get_block(), v4.5–v4.6 (store id 46040036124, the
+// `-` lines of 7cb476f834d0): allocate with PRE_IO|CREATE_ZERO in a handle; any
+// unwritten extent, even on a lookup, is converted and zeroed in a second handle;
+// BH_New is cleared "so that DAX code doesn't attempt to zero blocks again".
+function* ext4DaxMmapGetBlockV46(k: KernelState, inode: Inode, page: number, create: boolean): Generator<void, Bh | number, void> {
+  const sb = sbOf(k);
+  if (create) sb.handle.acquire(k.sim);
+  let r = yield* ext4MapBlocks(k, inode, page, create ? PRE_IO_CREATE_ZERO : LOOKUP);
+  if (create) sb.handle.release(k.sim);
+  if (typeof r === 'number') return r;
+  if (r.extent?.unwritten) {
+    // "Note: We may get here even when create == 0."
+    sb.handle.acquire(k.sim);
+    const c = yield* ext4MapBlocks(k, inode, page, CONVERT_CREATE_ZERO);
+    sb.handle.release(k.sim);
+    if (typeof c === 'number') return c;
+    r = c;
+  }
+  return { ...toBh(r), isNew: false };
+}
+
+// fs/ext4/inode.c ext4_dax_get_block(), v4.7–v4.9 (7cb476f834d0, 12735f881952;
+// store ids 46040036124, 45507635876): a lookup stays a lookup (unwritten reads as
+// not mapped); create allocates pre-zeroed, converting unwritten extents.
+function* ext4DaxGetBlockV47(k: KernelState, inode: Inode, page: number, create: boolean): Generator<void, Bh | number, void> {
+  const sb = sbOf(k);
+  if (!create) {
+    const r = yield* ext4MapBlocks(k, inode, page, LOOKUP);
+    return typeof r === 'number' ? r : toBh(r);
+  }
+  sb.handle.acquire(k.sim); // ext4_get_block_trans()
+  let r = yield* ext4MapBlocks(k, inode, page, PRE_IO_CREATE_ZERO);
+  sb.handle.release(k.sim);
+  if (typeof r === 'number') return r;
+  if (r.extent?.unwritten) {
+    sb.handle.acquire(k.sim);
+    const c = yield* ext4MapBlocks(k, inode, page, CONVERT_CREATE_ZERO);
+    sb.handle.release(k.sim);
+    if (typeof c === 'number') return c;
+    r = c;
+  }
+  return { ...toBh(r), isNew: false }; // clear_buffer_new()
+}
+
+/** ext4's fault-vs-truncate lock: EXT4_I(inode)->i_mmap_sem (ea3d7209ca01), or nothing when the flag is off. */
+function* mmapSemRead(k: KernelState, inode: Inode): Generator<void, void, void> {
+  if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downRead(k.sim);
+}
+function mmapSemUpRead(k: KernelState, inode: Inode): void {
+  if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upRead(k.sim);
+}
+
+// fs/ext4/file.c ext4_dax_fault(), v4.5–v4.7 (store ids 37256359832, 45495921990;
+// v4.7 calls dax_fault(vma, vmf, ext4_dax_get_block) with the same locking).
+// Also ->page_mkwrite since 1e9d180ba39f (v4.5).
+function* ext4DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const sb = sbOf(k);
+  const inode = k.inode(vma.mapping.file);
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  if (write) {
+    yield;
+    sb.pagefault.acquire(sim); // sb_start_pagefault(); file_update_time()
+    yield* mmapSemRead(k, inode);
+    sb.handle.acquire(sim); // ext4_journal_start_sb(EXT4_HT_WRITE_PAGE)
+  } else {
+    yield* mmapSemRead(k, inode);
+  }
+  const result = k.flags.dax_entry_lock ? yield* daxFaultV47(k, ext4Ops, vma, vmf) : yield* daxFaultV46(k, ext4Ops, vma, vmf);
+  if (write) {
+    sb.handle.release(sim);
+    mmapSemUpRead(k, inode);
+    sb.pagefault.release(sim);
+  } else {
+    mmapSemUpRead(k, inode);
+  }
+  return result;
+}
+
+// fs/ext4/file.c ext4_dax_pfn_mkwrite(), v4.5–v4.10 (store ids 2450038994, 37112263221):
+// i_size checked under i_mmap_sem; no journal handle.
+function* ext4DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const sb = sbOf(k);
+  const inode = k.inode(vma.mapping.file);
+  yield;
+  sb.pagefault.acquire(sim);
+  yield* mmapSemRead(k, inode);
+  yield; // i_size_read()
+  let ret: number;
+  if (vmf.pgoff >= inode.size) {
+    sim.log(`ext4_dax_pfn_mkwrite: i_size ${inode.size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    ret = VM_FAULT_SIGBUS;
+  } else {
+    ret = k.flags.dax_entry_lock ? yield* daxPfnMkwriteV47(k, vma, vmf) : yield* daxPfnMkwriteV46(k, vma, vmf);
+  }
+  mmapSemUpRead(k, inode);
+  sb.pagefault.release(sim);
+  return ret;
+}
+
+export const ext4Ops: FsOps = {
+  fault: ext4DaxFault,
+  pageMkwrite: ext4DaxFault,
+  pfnMkwrite: ext4DaxPfnMkwrite,
+  getBlock: (k, vma, page, create) => {
+    const inode = k.inode(vma.mapping.file);
+    // dax_entry_lock and the get_block rewrite landed together in the v4.7 series (7cb476f834d0)
+    return k.flags.dax_entry_lock ? ext4DaxGetBlockV47(k, inode, page, create) : ext4DaxMmapGetBlockV46(k, inode, page, create);
+  },
+};
+
+// fs/ext4/inode.c ext4_truncate() -> ext4_ext_truncate(), v4.x: in a handle, free
+// every block from the new size on.
+function* ext4Truncate(k: KernelState, inode: Inode): Generator<void, void, void> {
+  const sb = sbOf(k);
+  sb.handle.acquire(k.sim);
+  const freed = yield* ext4RemoveSpace(k, inode, inode.size, Number.MAX_SAFE_INTEGER);
+  sb.handle.release(k.sim);
+  if (freed.length) k.sim.log(`ext4_truncate: free blk ${freed.join(',')}`);
+}
+
+// do_truncate() -> notify_change() -> fs/ext4/inode.c ext4_setattr(ATTR_SIZE),
+// v4.5–v4.7 (ea3d7209ca01 hunk, store id 70673009967): under inode_lock; i_size
+// and i_disksize are set under i_data_sem in a handle FIRST; then i_mmap_sem for
+// write across truncate_pagecache() and ext4_truncate().
+export function* ext4SetattrSize(k: KernelState, inode: Inode, newSize: number): Generator<void, void, void> {
+  const sim = k.sim;
+  const sb = sbOf(k);
+  yield* inode.iRwsem.downWrite(sim); // inode_lock() in do_truncate()
+  const shrink = newSize < inode.size;
+  if (newSize !== inode.size) {
+    sb.handle.acquire(sim);
+    yield* inode.iDataSem.downWrite(sim);
+    inode.setSize(newSize); // i_size_write() under i_data_sem
+    inode.iDataSem.upWrite(sim);
+    sb.handle.release(sim);
+    sim.log(`i_size_write(${inode.name}, ${newSize})`);
+  }
+  if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
+  yield* truncatePagecache(k, inode.mapping, inode.size);
+  if (shrink) yield* ext4Truncate(k, inode);
+  if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upWrite(sim);
+  inode.iRwsem.upWrite(sim);
+}
+
+// fs/ext4/inode.c ext4_punch_hole(), v4.5–v4.7 (ea3d7209ca01 hunks, store id
+// 70673009967): inode_lock; a range at or past EOF is a no-op and the length is
+// clipped to i_size; i_mmap_sem for write across the page-cache drop and the
+// block free (ext4_ext_remove_space() under i_data_sem in a handle).
+export function* ext4PunchHole(k: KernelState, inode: Inode, first: number, count: number): Generator<void, void, void> {
+  const sim = k.sim;
+  const sb = sbOf(k);
+  yield* inode.iRwsem.downWrite(sim);
+  yield; // i_size_read()
+  if (first >= inode.size) {
+    inode.iRwsem.upWrite(sim);
+    return;
+  }
+  const last = Math.min(first + count, inode.size) - 1;
+  if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
+  yield* truncatePagecacheRange(k, inode.mapping, first, last);
+  sb.handle.acquire(sim);
+  const freed = yield* ext4RemoveSpace(k, inode, first, last);
+  if (freed.length) sim.log(`ext4_punch_hole: free blk ${freed.join(',')}`);
+  sb.handle.release(sim);
+  if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upWrite(sim);
+  inode.iRwsem.upWrite(sim);
+}

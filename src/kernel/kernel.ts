@@ -1,0 +1,251 @@
+// A scenario's machine and its threads: builds the kernel state from `setup:`,
+// and runs each thread's ops as system calls and CPU accesses would reach the
+// kernel. Results go out as events; the invariant checkers (src/check) judge them.
+import type { Sim, SimThread } from '../sim/engine.js';
+import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.js';
+import { diag, type Diagnostic } from '../scenario/diagnostic.js';
+import { VM_FAULT_OOM, VM_FAULT_SIGBUS, userFault, type FsOps } from './fault.js';
+import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
+import { resetMappingAddresses } from './mapping.js';
+import { Vma } from './pagetable.js';
+import { Inode, KernelState } from './state.js';
+import type { Flags } from './versions.js';
+
+/** What an op returned: a word (`ok`, `SIGBUS`, `OOM`, `SIGSEGV`) or a page value. */
+export type OpResult = string | number;
+
+export interface OpEvent {
+  thread: SimThread;
+  opIndex: number;
+  op: Op;
+  result: OpResult;
+  startStep: number;
+  endStep: number;
+  /** the file page an access or fault touched (null for whole-file ops) */
+  file: string | null;
+  page: number;
+  /** index into the file's sizeHistory at the op's start */
+  sizeIndexAtStart: number;
+  /** for load/read: the step at which the value was read */
+  readStep: number;
+}
+
+export interface KernelHooks {
+  opDone(ev: OpEvent): void;
+}
+
+/** Ops and setup features the model implements, per kernel; anything else is refused up front. */
+export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const ok: ReadonlySet<OpKind> = new Set<OpKind>(['fault', 'load', 'store', 'truncate', 'punch']);
+  const say = (pos: { line: number; col: number }, what: string) =>
+    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: fault, load, store, truncate, punch on shared mappings of ext4 files)`));
+  if (scn.fs !== 'ext4') say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
+  for (const m of scn.maps) {
+    if (m.private) say(m.pos, `a private mapping (${m.name})`);
+    if (m.sync) say(m.pos, `a MAP_SYNC mapping (${m.name})`);
+  }
+  for (const f of scn.files) if (f.huge) say(f.pos, `huge: true (${f.name})`);
+  for (const b of scn.badblocks) say(b.pos, 'setup.badblocks');
+  if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash');
+  for (const t of scn.threads) {
+    for (const op of t.ops) {
+      if (!ok.has(op.kind)) say(op.pos, `the ${op.kind} op`);
+      // v4.7–v4.8: CONFIG_FS_DAX_PMD depends on BROKEN (348e967ab07c), so a huge fault is a PTE fault
+      if (op.kind === 'fault' && op.huge && !flags.dax_pmd_broken) say(op.pos, 'a PMD (huge) fault');
+    }
+  }
+  return out;
+}
+
+function fsOpsFor(fs: FsName): FsOps {
+  if (fs === 'ext4') return ext4Ops;
+  throw new Error(`model: no ${fs}`);
+}
+
+export class Kernel {
+  readonly k: KernelState;
+  private readonly fs: FsOps;
+  private readonly hooks: KernelHooks;
+
+  constructor(sim: Sim, scn: Scenario, flags: Flags, hooks: KernelHooks) {
+    resetMappingAddresses();
+    const pages = scn.files.reduce((n, f) => n + f.pages, 0);
+    this.k = new KernelState(sim, flags, scn.fs, Math.min(pages * 2 + 8, 1 << 20));
+    this.fs = fsOpsFor(scn.fs);
+    this.hooks = hooks;
+    for (const f of scn.files) {
+      const inode = new Inode(f.name, f.pages);
+      this.k.inodes.set(f.name, inode);
+      const pagesWithBlocks = [...new Set([...f.written.keys(), ...f.unwritten])].sort((a, b) => a - b);
+      for (const page of pagesWithBlocks) {
+        const b = this.k.pmem.blocks.find((x) => x.owner === null)!;
+        b.owner = { file: f.name, page };
+        const unwritten = f.unwritten.includes(page) && !f.written.has(page);
+        if (!unwritten) b.content = f.written.get(page)!;
+        inode.extents.set(page, { block: b.nr, unwritten });
+        if (!unwritten) this.k.writeLog(f.name, page).push({ value: b.content, start: 0, end: 0 });
+      }
+    }
+    for (const m of scn.maps) {
+      const inode = this.k.inode(m.file);
+      const vma = new Vma(m.name, inode.mapping, !m.private);
+      this.k.vmas.set(m.name, vma);
+      inode.mapping.iMmap.push(vma);
+    }
+  }
+
+  /** The body of a scenario thread: its ops in order. */
+  *thread(t: SimThread, ops: readonly Op[]): Generator<void, void, void> {
+    const sim = this.k.sim;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      t.opIndex = i;
+      yield;
+      sim.log(describeOp(op), 'op');
+      const startStep = sim.step;
+      const target = this.target(op);
+      const sizeIndexAtStart = target.file ? this.k.inode(target.file).sizeHistory.length - 1 : 0;
+      const ev: OpEvent = { thread: t, opIndex: i, op, result: 'ok', startStep, endStep: 0, file: target.file, page: target.page, sizeIndexAtStart, readStep: 0 };
+      ev.result = yield* this.exec(op, ev);
+      ev.endStep = sim.step;
+      sim.log(`${op.kind} -> ${typeof ev.result === 'string' ? ev.result : String(ev.result)}`, 'result');
+      this.hooks.opDone(ev);
+    }
+    t.opIndex = -1;
+  }
+
+  private target(op: Op): { file: string | null; page: number } {
+    switch (op.kind) {
+      case 'fault':
+      case 'load':
+      case 'store':
+        return { file: this.k.vmas.get(op.map)!.mapping.file, page: op.page };
+      case 'truncate':
+        return { file: op.file, page: op.pages };
+      case 'punch':
+        return { file: op.file, page: op.page };
+      default:
+        return { file: null, page: 0 };
+    }
+  }
+
+  private *exec(op: Op, ev: OpEvent): Generator<void, OpResult, void> {
+    const k = this.k;
+    switch (op.kind) {
+      case 'fault': {
+        const vma = k.vmas.get(op.map)!;
+        const ret = yield* userFault(k, this.fs, vma, op.page, op.write);
+        return faultResult(ret);
+      }
+      case 'load':
+        return yield* this.access(k.vmas.get(op.map)!, op.page, null, ev);
+      case 'store':
+        return yield* this.access(k.vmas.get(op.map)!, op.page, op.value, ev);
+      case 'truncate': {
+        const inode = k.inode(op.file);
+        const log = this.zeroWrites(inode, op.pages, Number.MAX_SAFE_INTEGER);
+        yield* ext4SetattrSize(k, inode, op.pages);
+        for (const w of log) w.end = k.sim.step;
+        return 'ok';
+      }
+      case 'punch': {
+        const inode = k.inode(op.file);
+        const log = this.zeroWrites(inode, op.page, op.page + op.pages - 1);
+        yield* ext4PunchHole(k, inode, op.page, op.pages);
+        for (const w of log) w.end = k.sim.step;
+        return 'ok';
+      }
+      default:
+        throw new Error(`model: op ${op.kind} reached the kernel unsupported`);
+    }
+  }
+
+  /** Truncate and punch make pages read as zeros: record that as a write of 0 for the stale-read check. */
+  private zeroWrites(inode: Inode, first: number, last: number) {
+    const out = [];
+    for (const page of this.k.writes.get(inode.name)?.keys() ?? []) {
+      if (page >= first && page <= last) {
+        const w = { value: 0 as PageValue, start: this.k.sim.step, end: null as number | null };
+        this.k.writeLog(inode.name, page).push(w);
+        out.push(w);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A CPU load or store through a mapping: walk the PTE (lockless, as the MMU
+   * does); if it is missing, or read-only for a store, take a page fault and
+   * retry the access, as the hardware re-executes the instruction.
+   */
+  private *access(vma: Vma, page: number, value: PageValue | null, ev: OpEvent): Generator<void, OpResult, void> {
+    const k = this.k;
+    const write = value !== null;
+    for (;;) {
+      yield; // the MMU reads the PTE and the data in one access
+      const pte = vma.ptes.get(page);
+      if (pte !== undefined && (!write || pte.write)) {
+        if (pte.kind === 'page') {
+          if (write) throw new Error('model: a hole page mapped writable');
+          ev.readStep = k.sim.step;
+          k.sim.log(`load ${vma.name}:${page} = 0 (${pte.page.label})`);
+          return 0;
+        }
+        const b = k.pmem.block(pte.block);
+        if (write) {
+          const w = { value, start: ev.startStep, end: k.sim.step };
+          k.writeLog(vma.mapping.file, page).push(w);
+          b.content = value;
+          k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${b.nr})`);
+          return 'ok';
+        }
+        ev.readStep = k.sim.step;
+        k.sim.log(`load ${vma.name}:${page} = ${String(b.content)} (blk ${b.nr})`);
+        return b.content;
+      }
+      const ret = yield* userFault(k, this.fs, vma, page, write);
+      const r = faultResult(ret);
+      if (r !== 'ok') return r;
+    }
+  }
+}
+
+function faultResult(ret: number): OpResult {
+  if (ret & VM_FAULT_SIGBUS) return 'SIGBUS';
+  if (ret & VM_FAULT_OOM) return 'OOM';
+  return 'ok';
+}
+
+export function describeOp(op: Op): string {
+  switch (op.kind) {
+    case 'fault':
+      return `fault ${op.map}:${op.page}${op.write ? ' write' : ''}${op.huge ? ' huge' : ''}`;
+    case 'load':
+      return `load ${op.map}:${op.page}`;
+    case 'store':
+      return `store ${op.map}:${op.page} ${String(op.value)}`;
+    case 'read':
+      return `read ${op.file}:${op.page}`;
+    case 'write':
+      return `write ${op.file}:${op.page} ${String(op.value)}`;
+    case 'truncate':
+      return `truncate ${op.file} ${op.pages}`;
+    case 'punch':
+      return `punch ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}`;
+    case 'fsync':
+      return `fsync ${op.file}`;
+    case 'msync':
+    case 'munmap':
+      return `${op.kind} ${op.map}`;
+    case 'pin':
+      return `pin ${op.map}:${op.page}${op.longterm ? ' longterm' : ''} as ${op.as}`;
+    case 'dma':
+      return `dma ${op.pin} ${String(op.value)}`;
+    case 'unpin':
+      return `unpin ${op.pin}`;
+    case 'poison':
+    case 'clear':
+      return `${op.kind} ${op.file}:${op.page}`;
+  }
+}

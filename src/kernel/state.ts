@@ -1,0 +1,99 @@
+// The simulated machine of one run: pmem, inodes with their block maps and
+// locks, address spaces, the process's VMAs and mmap_sem.
+import type { Sim } from '../sim/engine.js';
+import { RwSem } from '../sim/sync.js';
+import type { FsName, PageValue } from '../scenario/types.js';
+import { AddressSpace, type EntryKey } from './mapping.js';
+import { HashedWaitTable } from '../sim/waitqueue.js';
+import type { Vma } from './pagetable.js';
+import { Pmem } from './pmem.js';
+import type { Flags } from './versions.js';
+
+export interface Extent {
+  readonly block: number;
+  /** an allocated but unwritten extent: reads must return zeros */
+  readonly unwritten: boolean;
+}
+
+export class Inode {
+  readonly name: string;
+  /** i_size, in pages (scenarios address whole pages) */
+  size: number;
+  /** the file's logical page -> physical block map (the extent tree) */
+  readonly extents = new Map<number, Extent>();
+  readonly mapping: AddressSpace;
+  /** inode->i_mutex (v4.6) / i_rwsem (v4.7+, 9902af79c01a), always taken exclusively here */
+  readonly iRwsem: RwSem;
+  /** ext4: EXT4_I(inode)->i_mmap_sem (ea3d7209ca01, v4.5) */
+  readonly iMmapSem: RwSem;
+  /** ext4: EXT4_I(inode)->i_data_sem, protects the extent tree */
+  readonly iDataSem: RwSem;
+  /** every size i_size has had, in order (for "no truncation below it") */
+  readonly sizeHistory: number[];
+
+  constructor(name: string, size: number) {
+    this.name = name;
+    this.size = size;
+    this.sizeHistory = [size];
+    this.mapping = new AddressSpace(name);
+    this.iRwsem = new RwSem(`i_rwsem ${name}`, 'inode->i_rwsem');
+    this.iMmapSem = new RwSem(`i_mmap_sem ${name}`, 'ext4 i_mmap_sem');
+    this.iDataSem = new RwSem(`i_data_sem ${name}`, 'ext4 i_data_sem', true);
+  }
+
+  /** i_size_write() */
+  setSize(pages: number): void {
+    this.size = pages;
+    this.sizeHistory.push(pages);
+  }
+}
+
+/** One completed or running store/write/truncate to a file page, for stale-read checks. */
+export interface WriteRecord {
+  value: PageValue;
+  start: number;
+  /** step of completion; null while in flight */
+  end: number | null;
+}
+
+export class KernelState {
+  readonly sim: Sim;
+  readonly flags: Flags;
+  readonly fs: FsName;
+  readonly pmem: Pmem;
+  readonly inodes = new Map<string, Inode>();
+  readonly vmas = new Map<string, Vma>();
+  /** current->mm->mmap_sem (one process) */
+  readonly mmapSem: RwSem;
+  /** fs/dax.c wait_table[DAX_WAIT_TABLE_ENTRIES] (DAX_WAIT_TABLE_BITS = 12) */
+  readonly daxWaitTable = new HashedWaitTable<EntryKey>('dax wait_table', 12);
+  /** file -> page -> every write to it, in start order */
+  readonly writes = new Map<string, Map<number, WriteRecord[]>>();
+  private nextPageId = 1;
+
+  constructor(sim: Sim, flags: Flags, fs: FsName, blocks: number) {
+    this.sim = sim;
+    this.flags = flags;
+    this.fs = fs;
+    this.pmem = new Pmem(blocks);
+    this.mmapSem = new RwSem('mmap_sem', 'mm->mmap_sem', true);
+  }
+
+  inode(name: string): Inode {
+    const i = this.inodes.get(name);
+    if (i === undefined) throw new Error(`no inode ${name}`);
+    return i;
+  }
+
+  newPageId(): number {
+    return this.nextPageId++;
+  }
+
+  writeLog(file: string, page: number): WriteRecord[] {
+    let m = this.writes.get(file);
+    if (m === undefined) this.writes.set(file, (m = new Map()));
+    let l = m.get(page);
+    if (l === undefined) m.set(page, (l = []));
+    return l;
+  }
+}
