@@ -1,5 +1,5 @@
 // daxsim kernels | invariants | schema
-import { FLAGS, PROFILES, findProfile, type FlagName } from '../kernel/versions.js';
+import { FLAGS, PROFILES, findProfile, type FlagInfo, type FlagName } from '../kernel/versions.js';
 import { INVARIANTS } from '../check/invariants.js';
 import { scenarioSchema } from '../scenario/schema.js';
 import { InputError } from '../scenario/diagnostic.js';
@@ -15,7 +15,9 @@ export function kernelsCommand(version: string | undefined, io: Io): number {
     }
     let s = `${p.name}: ${p.summary}\n\n`;
     for (const f of names) {
-      s += `  ${p.flags[f] ? 'on ' : 'off'}  ${f}\n        ${FLAGS[f].commit} (${FLAGS[f].since})\n        ${FLAGS[f].mechanism}\n`;
+      const info: FlagInfo = FLAGS[f];
+      const removed = info.removed ? `; removed by ${info.removed}` : '';
+      s += `  ${p.flags[f] ? 'on ' : 'off'}  ${f}\n        ${info.commit} (${info.since})${removed}\n        ${info.mechanism}\n`;
     }
     io.stdout.write(s);
     return 0;

@@ -9,6 +9,8 @@ export interface FlagInfo {
   since: string;
   /** what the model does differently when the flag is on */
   mechanism: string;
+  /** the commit that took the behaviour out again, when a later profile turns it off */
+  removed?: string;
 }
 
 export const FLAGS = {
@@ -23,8 +25,9 @@ export const FLAGS = {
     mechanism: 'exceptional radix-tree entries carry RADIX_DAX_ENTRY_LOCK; faults lock the entry with grab_mapping_entry() (waiters sleep exclusively on the hashed wait_table) before get_block and hold it until the mapping is installed; hole pages are replaced under the entry lock',
   },
   dax_fault_i_mmap_lock: {
-    commit: '0f90cc6609c7 mm, dax: fix DAX deadlocks (removed by 4d9a2c874667 dax: Remove i_mmap_lock protection, v4.7)',
+    commit: '0f90cc6609c7 mm, dax: fix DAX deadlocks',
     since: 'v4.3',
+    removed: '4d9a2c874667 dax: Remove i_mmap_lock protection (v4.7)',
     mechanism: 'the DAX fault path takes mapping->i_mmap_rwsem around block lookup and PTE insertion and re-checks i_size under it',
   },
   dax_pmd_broken: {
