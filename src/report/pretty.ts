@@ -33,13 +33,14 @@ export function promiseOf(id: string): string {
 export function renderTrace(r: RunResult, c: ChalkInstance): string {
   const n = r.threads.length;
   const cols: string[][] = r.threads.map(() => []);
-  for (const e of r.trace) if (e.thread >= 0) cols[e.thread]!.push(e.text);
+  const shown = r.trace.filter((e) => e.kind !== 'enter' && e.kind !== 'exit' && e.kind !== 'wake');
+  for (const e of shown) if (e.thread >= 0) cols[e.thread]!.push(e.text);
   const width = r.threads.map((name, i) => Math.min(MAX_COL, Math.max(name.length, ...cols[i]!.map((t) => t.length + 2))));
   const lines: string[] = [];
   const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - s.length));
   lines.push(c.bold(`${pad('step', 6)}${r.threads.map((name, i) => pad(name, width[i]! + 2)).join('').trimEnd()}`));
   let lastStep = -1;
-  for (const e of r.trace) {
+  for (const e of shown) {
     const col = e.thread < 0 ? 0 : e.thread;
     let text = e.text;
     let style = (s: string) => s;

@@ -63,10 +63,18 @@ export interface EngineViolation {
 
 export interface TraceEvent {
   step: number;
+  /** thread id, -1 for events of no thread (e.g. a deadlock) */
   thread: number;
   text: string;
-  /** 'op' starts an op; 'log' is a kernel action; 'result' ends an op; 'violation' marks a broken promise */
-  kind: 'op' | 'log' | 'result' | 'violation';
+  /**
+   * 'op' starts an op, 'result' ends it; 'log' is a kernel action; 'violation'
+   * marks a broken promise; 'enter'/'exit' bracket a modelled kernel function
+   * (text = its name); 'block' is the thread going to sleep (text = where);
+   * 'wake' is this thread making thread `other` runnable.
+   */
+  kind: 'op' | 'log' | 'result' | 'violation' | 'enter' | 'exit' | 'block' | 'wake';
+  /** for 'wake': the thread woken */
+  other?: number;
 }
 
 export interface SimOptions {
@@ -133,12 +141,25 @@ export class Sim {
   /** Mark the current thread asleep on `b`; the caller must `yield` next. */
   block(b: Blocker): void {
     this.me.blocked = b;
-    this.log(`waits in ${b.what}`);
+    this.log(`waits in ${b.what}`, 'block');
   }
 
   /** Make a sleeping thread runnable (the waker's half of every primitive). */
   unblock(t: SimThread): void {
     t.blocked = null;
+    if (this.opts.record && this.current !== null && this.current !== t) {
+      this.trace.push({ step: this.step, thread: this.current.id, text: `wakes ${t.name}`, kind: 'wake', other: t.id });
+    }
+  }
+
+  /** Run a modelled kernel function, bracketed by enter/exit trace events. */
+  *call<T>(name: string, body: Generator<void, T, void>): Generator<void, T, void> {
+    if (!this.opts.record) return yield* body;
+    const t = this.me;
+    this.trace.push({ step: this.step, thread: t.id, text: name, kind: 'enter' });
+    const r = yield* body;
+    this.trace.push({ step: this.step, thread: t.id, text: name, kind: 'exit' });
+    return r;
   }
 
   /** Run to completion under `strategy`. */
