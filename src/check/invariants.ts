@@ -4,7 +4,8 @@
 // WARN_ON conditions; the rest here.
 import type { Sim } from '../sim/engine.js';
 import type { Kernel, OpEvent } from '../kernel/kernel.js';
-import type { KernelState } from '../kernel/state.js';
+import type { KernelHooks, KernelState } from '../kernel/state.js';
+import type { Pte, Vma } from '../kernel/pagetable.js';
 import type { FinalSpec, PageValue } from '../scenario/types.js';
 
 export const INVARIANTS: ReadonlyArray<{ id: string; promise: string; checked: boolean }> = [
@@ -28,20 +29,39 @@ export const INVARIANTS: ReadonlyArray<{ id: string; promise: string; checked: b
 
 export const INVARIANT_IDS: ReadonlySet<string> = new Set(INVARIANTS.map((i) => i.id));
 
-/** stale-mapping: every PTE must map what the file has at that offset now. */
-export function checkStaleMapping(k: KernelState): void {
-  for (const vma of k.vmas.values()) {
-    for (const [page, pte] of vma.ptes) {
-      if (pte.kind === 'pfn') {
-        const owner = k.pmem.block(pte.block).owner;
-        if (owner === null || owner.file !== vma.mapping.file || owner.page !== page) {
-          const now = owner === null ? 'free' : `owned by ${owner.file}:${owner.page}`;
-          k.sim.violate('stale-mapping', `${vma.name}:${page} maps blk ${pte.block}, which is ${now}`, `${vma.name}:${page}:${pte.block}`);
-        }
-      } else if (pte.page.mapping !== vma.mapping) {
-        k.sim.violate('stale-mapping', `${vma.name}:${page} maps ${pte.page.label}, which was removed from ${vma.mapping.file}'s page cache`, `${vma.name}:${page}:p${pte.page.id}`);
+/**
+ * The checkers, as hooks the kernel calls where a promise can break. Each
+ * check reads only what the kernel step that calls it touches, so it sees the
+ * same thing in every reordering of independent steps.
+ */
+export function checkers(k: KernelState): KernelHooks {
+  return {
+    opDone: (ev) => checkOp(k, ev),
+    pteInstalled: (vma, page, pte) => checkPte(k, vma, page, pte),
+    blockOwnerChanged: (b) => {
+      for (const key of [...b.mappers].sort()) {
+        const [vmaName, pageStr] = key.split(':') as [string, string];
+        checkPte(k, k.vmas.get(vmaName)!, Number(pageStr), { kind: 'pfn', block: b.nr, write: false, dirty: false });
       }
+    },
+    pageCacheDeleted: (page) => {
+      for (const key of [...page.mappers].sort()) {
+        k.sim.violate('stale-mapping', `${key} maps ${page.label}, which was removed from the page cache`, `${key}:p${page.id}`);
+      }
+    },
+  };
+}
+
+/** stale-mapping: a PTE must map what the file has at that offset. */
+function checkPte(k: KernelState, vma: Vma, page: number, pte: Pte): void {
+  if (pte.kind === 'pfn') {
+    const owner = k.pmem.block(pte.block).owner;
+    if (owner === null || owner.file !== vma.mapping.file || owner.page !== page) {
+      const now = owner === null ? 'free' : `owned by ${owner.file}:${owner.page}`;
+      k.sim.violate('stale-mapping', `${vma.name}:${page} maps blk ${pte.block}, which is ${now}`, `${vma.name}:${page}:${pte.block}`);
     }
+  } else if (pte.page.mapping !== vma.mapping) {
+    k.sim.violate('stale-mapping', `${vma.name}:${page} maps ${pte.page.label}, which was removed from ${vma.mapping.file}'s page cache`, `${vma.name}:${page}:p${pte.page.id}`);
   }
 }
 
@@ -107,8 +127,8 @@ export function checkFinal(kernel: Kernel, final: FinalSpec | null): void {
   for (const [file, pages] of final.files) {
     const inode = k.inode(file);
     for (const [page, want] of pages) {
-      const ext = page < inode.size ? inode.extents.get(page) : undefined;
-      const got: PageValue = ext === undefined || ext.unwritten ? 0 : k.pmem.block(ext.block).content;
+      const ext = page < inode.peekSize() ? inode.extents.peek(page) : undefined;
+      const got: PageValue = ext === undefined || ext.unwritten ? 0 : k.pmem.block(ext.block).peekContent();
       if (got !== want) {
         k.sim.current = null;
         k.sim.violate('final-state', `${file}:${page} holds ${show(got)} after the run, expected ${show(want)}`, `${file}:${page}`);

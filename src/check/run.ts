@@ -7,7 +7,7 @@ import { Kernel, unsupported } from '../kernel/kernel.js';
 import { findProfile, resolveFlags, type Flags } from '../kernel/versions.js';
 import { InputError, diag } from '../scenario/diagnostic.js';
 import type { Pos, Scenario } from '../scenario/types.js';
-import { checkFinal, checkOp, checkStaleMapping } from './invariants.js';
+import { checkFinal, checkers } from './invariants.js';
 
 export const DEFAULT_MAX_STEPS = 100_000;
 
@@ -63,9 +63,8 @@ export function runScenario(scn: Scenario, opts: RunOptions): RunResult {
   const kernel = kernelFor(scn, opts.kernel);
   assertSupported(scn, kernel);
   const sim = new Sim({ record: opts.record ?? false, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS });
-  const model = new Kernel(sim, scn, kernel.flags, { opDone: (ev) => checkOp(model.k, ev) });
+  const model = new Kernel(sim, scn, kernel.flags, checkers);
   for (const t of scn.threads) sim.spawn(t.name, (st) => model.thread(st, t.ops));
-  sim.afterStep = () => checkStaleMapping(model.k);
   const strategy: Strategy = opts.schedule !== undefined ? new ReplayStrategy(opts.schedule) : new RandomStrategy(opts.seed ?? '0');
   sim.run(strategy);
   if (sim.threads.every((t) => t.done)) checkFinal(model, scn.final);

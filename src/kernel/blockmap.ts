@@ -32,9 +32,11 @@ export interface MapResult {
 
 /** Lowest free block; null when pmem is full (-ENOSPC). */
 export function allocBlock(k: KernelState, inode: Inode, page: number): Block | null {
+  k.sim.touch(k.pmem.allocObj, true);
   for (const b of k.pmem.blocks) {
-    if (b.owner === null) {
+    if (b.peekOwner() === null) {
       b.owner = { file: inode.name, page };
+      k.hooks.blockOwnerChanged(b);
       return b;
     }
   }
@@ -42,8 +44,10 @@ export function allocBlock(k: KernelState, inode: Inode, page: number): Block | 
 }
 
 /** Free a block: it keeps its content, so a later owner that does not zero it sees it. */
-export function freeBlock(b: Block): void {
+export function freeBlock(k: KernelState, b: Block): void {
+  k.sim.touch(k.pmem.allocObj, true);
   b.owner = null;
+  k.hooks.blockOwnerChanged(b);
 }
 
 // fs/ext4/inode.c ext4_map_blocks(), v4.5–v4.19: a lookup under i_data_sem (read);
@@ -90,11 +94,11 @@ export function* ext4MapBlocks(k: KernelState, inode: Inode, page: number, f: Ma
 export function* ext4RemoveSpace(k: KernelState, inode: Inode, first: number, last: number): Generator<void, number[], void> {
   yield* inode.iDataSem.downWrite(k.sim);
   const freed: number[] = [];
-  for (const page of [...inode.extents.keys()].sort((a, b) => a - b)) {
+  for (const page of inode.extents.keys()) {
     if (page < first || page > last) continue;
     const ext = inode.extents.get(page)!;
     inode.extents.delete(page);
-    freeBlock(k.pmem.block(ext.block));
+    freeBlock(k, k.pmem.block(ext.block));
     freed.push(ext.block);
   }
   inode.iDataSem.upWrite(k.sim);

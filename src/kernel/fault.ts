@@ -94,7 +94,7 @@ function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number):
   if (vma.ptes.has(pgoff)) {
     ret = -EBUSY;
   } else {
-    setPte(vma, pgoff, { kind: 'pfn', block, write: false, dirty: false });
+    setPte(k, vma, pgoff, { kind: 'pfn', block, write: false, dirty: false });
   }
   vma.ptl.unlock(k.sim);
   k.sim.log(`vm_insert_mixed(${vma.name}:${pgoff} -> blk ${block})${ret ? ` -> ${errName(ret)}` : ''}`);
@@ -252,7 +252,7 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     sim.log(`find_lock_page(${where(vma, vmf.pgoff)}) -> ${page === null ? 'NULL' : page.label}`);
   }
   if (page !== null) {
-    yield* unmapMappingRange(sim, mapping, vmf.pgoff, 1);
+    yield* unmapMappingRange(k, mapping, vmf.pgoff, 1);
     yield* deleteFromPageCache(k, mapping, page);
     unlockPage(sim, page);
     page = null;
@@ -305,13 +305,13 @@ function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
   const holeFill = entry.kind === 'page';
   if (holeFill) {
     // "Unmap the page now before we remove it from page cache below. The page is locked so it cannot be faulted in again."
-    yield* unmapMappingRange(sim, mapping, vmf.pgoff, 1);
+    yield* unmapMappingRange(k, mapping, vmf.pgoff, 1);
     yield* radixTreePreload(sim);
   }
   yield* mapping.treeLock.lock(sim);
   const newEntry = daxEntry(block, true, sim.me.name);
   if (entry.kind === 'page') {
-    deleteFromPageCacheLocked(mapping, entry);
+    deleteFromPageCacheLocked(k, mapping, entry);
     mapping.tree.set(vmf.pgoff, newEntry);
     mapping.nrexceptional++;
   } else {
@@ -418,7 +418,7 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
     unlockPage(k.sim, page);
     return ret;
   }
-  setPte(vma, vmf.pgoff, { kind: 'page', page, write: false, dirty: false }); // do_set_pte(): read-only
+  setPte(k, vma, vmf.pgoff, { kind: 'page', page, write: false, dirty: false }); // do_set_pte(): read-only
   vma.ptl.unlock(k.sim);
   k.sim.log(`do_read_fault: map ${vma.name}:${vmf.pgoff} -> ${page.label} ro`);
   unlockPage(k.sim, page);
@@ -427,7 +427,7 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
 
 // mm/memory.c wp_page_reuse(), v4.6–v4.7: make the PTE young, dirty and writable. Caller holds ptl.
 function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte): void {
-  setPte(vma, pgoff, { ...orig, write: true, dirty: true });
+  setPte(k, vma, pgoff, { ...orig, write: true, dirty: true });
   vma.ptl.unlock(k.sim);
   k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
 }
@@ -470,7 +470,7 @@ function* handlePteFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, fla
     return 0;
   }
   if (flags & FAULT_FLAG_WRITE && !entry.write) return yield* doWpPage(k, fs, vma, pgoff, entry);
-  if (flags & FAULT_FLAG_WRITE) setPte(vma, pgoff, { ...entry, dirty: true });
+  if (flags & FAULT_FLAG_WRITE) setPte(k, vma, pgoff, { ...entry, dirty: true });
   vma.ptl.unlock(k.sim);
   return 0;
 }

@@ -6,9 +6,8 @@ import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.
 import { diag, type Diagnostic } from '../scenario/diagnostic.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, userFault, type FsOps } from './fault.js';
 import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
-import { resetMappingAddresses } from './mapping.js';
 import { Vma } from './pagetable.js';
-import { Inode, KernelState } from './state.js';
+import { Inode, KernelState, type KernelHooks } from './state.js';
 import type { Flags } from './versions.js';
 
 /** What an op returned: a word (`ok`, `SIGBUS`, `OOM`, `SIGSEGV`) or a page value. */
@@ -30,9 +29,7 @@ export interface OpEvent {
   readStep: number;
 }
 
-export interface KernelHooks {
-  opDone(ev: OpEvent): void;
-}
+export type { KernelHooks };
 
 /** Ops and setup features the model implements, per kernel; anything else is refused up front. */
 export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagnostic[] {
@@ -66,33 +63,32 @@ function fsOpsFor(fs: FsName): FsOps {
 export class Kernel {
   readonly k: KernelState;
   private readonly fs: FsOps;
-  private readonly hooks: KernelHooks;
 
-  constructor(sim: Sim, scn: Scenario, flags: Flags, hooks: KernelHooks) {
-    resetMappingAddresses();
+  /** Builds the machine of `setup:`; `hooks(k)` gives the checkers, which need the state. */
+  constructor(sim: Sim, scn: Scenario, flags: Flags, hooks: (k: KernelState) => KernelHooks) {
     const pages = scn.files.reduce((n, f) => n + f.pages, 0);
     this.k = new KernelState(sim, flags, scn.fs, Math.min(pages * 2 + 8, 1 << 20));
     this.fs = fsOpsFor(scn.fs);
-    this.hooks = hooks;
-    for (const f of scn.files) {
-      const inode = new Inode(f.name, f.pages);
+    scn.files.forEach((f, serial) => {
+      const inode = new Inode(sim, f.name, f.pages, serial);
       this.k.inodes.set(f.name, inode);
       const pagesWithBlocks = [...new Set([...f.written.keys(), ...f.unwritten])].sort((a, b) => a - b);
       for (const page of pagesWithBlocks) {
-        const b = this.k.pmem.blocks.find((x) => x.owner === null)!;
+        const b = this.k.pmem.blocks.find((x) => x.peekOwner() === null)!;
         b.owner = { file: f.name, page };
         const unwritten = f.unwritten.includes(page) && !f.written.has(page);
         if (!unwritten) b.content = f.written.get(page)!;
         inode.extents.set(page, { block: b.nr, unwritten });
-        if (!unwritten) this.k.writeLog(f.name, page).push({ value: b.content, start: 0, end: 0 });
+        if (!unwritten) this.k.writeLog(f.name, page).push({ value: b.peekContent(), start: 0, end: 0 });
       }
-    }
+    });
     for (const m of scn.maps) {
       const inode = this.k.inode(m.file);
-      const vma = new Vma(m.name, inode.mapping, !m.private);
+      const vma = new Vma(sim, m.name, inode.mapping, !m.private);
       this.k.vmas.set(m.name, vma);
       inode.mapping.iMmap.push(vma);
     }
+    this.k.hooks = hooks(this.k);
   }
 
   /** The body of a scenario thread: its ops in order. */
@@ -105,14 +101,24 @@ export class Kernel {
       sim.log(describeOp(op), 'op');
       const startStep = sim.step;
       const target = this.target(op);
-      const sizeIndexAtStart = target.file ? this.k.inode(target.file).sizeHistory.length - 1 : 0;
+      // The checkers compare an op with what happened to its file during it: its start and
+      // end are accesses of the file's i_size and op history (so reordering keeps them).
+      const inode = target.file ? this.k.inode(target.file) : null;
+      if (inode) this.touchFile(inode);
+      const sizeIndexAtStart = inode ? inode.sizeHistory.length - 1 : 0;
       const ev: OpEvent = { thread: t, opIndex: i, op, result: 'ok', startStep, endStep: 0, file: target.file, page: target.page, sizeIndexAtStart, readStep: 0 };
       ev.result = yield* this.exec(op, ev);
+      if (inode) this.touchFile(inode);
       ev.endStep = sim.step;
       sim.log(`${op.kind} -> ${typeof ev.result === 'string' ? ev.result : String(ev.result)}`, 'result');
-      this.hooks.opDone(ev);
+      this.k.hooks.opDone(ev);
     }
     t.opIndex = -1;
+  }
+
+  private touchFile(inode: Inode): void {
+    this.k.sim.touch(inode.sizeObj, false);
+    this.k.sim.touch(inode.histObj, true);
   }
 
   private target(op: Op): { file: string | null; page: number } {
@@ -164,7 +170,7 @@ export class Kernel {
   /** Truncate and punch make pages read as zeros: record that as a write of 0 for the stale-read check. */
   private zeroWrites(inode: Inode, first: number, last: number) {
     const out = [];
-    for (const page of this.k.writes.get(inode.name)?.keys() ?? []) {
+    for (const page of [...(this.k.writes.get(inode.name)?.keys() ?? [])].sort((a, b) => a - b)) {
       if (page >= first && page <= last) {
         const w = { value: 0 as PageValue, start: this.k.sim.step, end: null as number | null };
         this.k.writeLog(inode.name, page).push(w);

@@ -8,6 +8,7 @@ import {
   prepareToWaitExclusive, schedule, waitqueueActive, wakeUp, type WaitQueueEntry,
 } from '../sim/waitqueue.js';
 import type { Vma } from './pagetable.js';
+import { SharedIntMap } from '../sim/shared.js';
 
 /**
  * A page-cache page standing for a hole (v4.6–v4.12): a zeroed struct page,
@@ -16,23 +17,58 @@ import type { Vma } from './pagetable.js';
 export class HolePage {
   readonly kind = 'page';
   readonly id: number;
-  index: number;
-  /** page->mapping; NULL once deleted from the page cache (truncate, or replaced by a block) */
-  mapping: AddressSpace | null;
-  /** PG_locked, with the owning thread for reports */
-  locked: string | null = null;
-  /** page_mapcount(): PTEs that map this page */
-  mapcount = 0;
+  readonly index: number;
+  /** the object id of the struct page (flags, mapping, mapcount) */
+  readonly obj: number;
+  private readonly sim: Sim;
+  private _mapping: AddressSpace | null;
+  private _locked: string | null = null;
+  private _mapcount = 0;
   /** waiters on PG_locked (bit_waitqueue() hashes (page, bit); one queue per page here) */
   readonly wq: WaitQueueHead<null>;
-  constructor(id: number, mapping: AddressSpace, index: number) {
+  /** where it is mapped (`vma:page`), for the stale-mapping check */
+  readonly mappers = new Set<string>();
+  constructor(sim: Sim, id: number, mapping: AddressSpace, index: number) {
+    this.sim = sim;
     this.id = id;
-    this.mapping = mapping;
+    this._mapping = mapping;
     this.index = index;
-    this.wq = new WaitQueueHead(`page ${id}`);
+    this.obj = sim.obj();
+    this.wq = new WaitQueueHead(sim, `page ${id}`);
   }
   get label(): string {
     return `hole page #${this.id}`;
+  }
+  /** page->mapping; NULL once deleted from the page cache (truncate, or replaced by a block) */
+  get mapping(): AddressSpace | null {
+    this.sim.touch(this.obj, false);
+    return this._mapping;
+  }
+  set mapping(m: AddressSpace | null) {
+    this.sim.touch(this.obj, true);
+    this._mapping = m;
+  }
+  /** PG_locked, with the owning thread for reports */
+  get locked(): string | null {
+    this.sim.touch(this.obj, false);
+    return this._locked;
+  }
+  set locked(v: string | null) {
+    this.sim.touch(this.obj, true);
+    this._locked = v;
+  }
+  /** page_mapcount(): PTEs that map this page */
+  get mapcount(): number {
+    this.sim.touch(this.obj, false);
+    return this._mapcount;
+  }
+  set mapcount(n: number) {
+    this.sim.touch(this.obj, true);
+    this._mapcount = n;
+  }
+  /** page->mapping without a footprint (reports) */
+  peekMapping(): AddressSpace | null {
+    return this._mapping;
   }
 }
 
@@ -56,14 +92,12 @@ export function daxEntry(block: number | null, locked: boolean, lockedBy: string
   return { kind: 'dax', block, locked, lockedBy };
 }
 
-let mappingSerial = 0;
-
 export class AddressSpace {
   readonly file: string;
   /** a stand-in for the struct's address, hashed with the index into the DAX wait table */
   readonly addr: bigint;
-  /** page_tree: index -> entry */
-  readonly tree = new Map<number, TreeEntry>();
+  /** page_tree: index -> entry; each slot is a shared object */
+  readonly tree: SharedIntMap<TreeEntry>;
   readonly treeLock: Spinlock;
   nrexceptional = 0;
   nrpages = 0;
@@ -71,17 +105,14 @@ export class AddressSpace {
   readonly iMmap: Vma[] = [];
   readonly iMmapRwsem: RwSem;
 
-  constructor(file: string) {
+  /** `serial` numbers the files of a scenario in order (it places the fake struct address) */
+  constructor(sim: Sim, file: string, serial: number) {
     this.file = file;
-    this.addr = 0xffff880012340000n + BigInt(mappingSerial++ % 64) * 0x1000n;
-    this.treeLock = new Spinlock(`tree_lock ${file}`, 'mapping->tree_lock');
-    this.iMmapRwsem = new RwSem(`i_mmap_rwsem ${file}`, 'mapping->i_mmap_rwsem');
+    this.addr = 0xffff880012340000n + BigInt(serial) * 0x1000n;
+    this.tree = new SharedIntMap<TreeEntry>(sim);
+    this.treeLock = new Spinlock(sim, `tree_lock ${file}`, 'mapping->tree_lock');
+    this.iMmapRwsem = new RwSem(sim, `i_mmap_rwsem ${file}`, 'mapping->i_mmap_rwsem');
   }
-}
-
-/** Reset the address generator so that every run lays mappings out alike. */
-export function resetMappingAddresses(): void {
-  mappingSerial = 0;
 }
 
 // include/linux/pagemap.h lock_page() -> mm/filemap.c __lock_page(), v4.6–v4.10:
@@ -120,6 +151,7 @@ export function unlockPage(sim: Sim, page: HolePage): void {
 export interface MappingCtx {
   readonly sim: Sim;
   readonly daxWaitTable: HashedWaitTable<EntryKey>;
+  readonly hooks: { pageCacheDeleted(page: HolePage): void };
   newPageId(): number;
 }
 
@@ -151,7 +183,7 @@ export function* findOrCreatePage(c: MappingCtx, mapping: AddressSpace, index: n
     const found = yield* findLockPage(c, mapping, index);
     if (found !== null) return found;
     mightSleep(c.sim, '__page_cache_alloc(GFP_KERNEL)');
-    const page = new HolePage(c.newPageId(), mapping, index);
+    const page = new HolePage(c.sim, c.newPageId(), mapping, index);
     page.locked = c.sim.me.name; // __SetPageLocked() before insertion
     const err = yield* addToPageCache(c, mapping, page, v47);
     if (err === 0) {
@@ -204,18 +236,19 @@ function pageCacheTreeInsert(c: MappingCtx, mapping: AddressSpace, page: HolePag
 }
 
 // mm/filemap.c __delete_from_page_cache(): called under tree_lock. DAX mappings keep no shadow entry.
-export function deleteFromPageCacheLocked(mapping: AddressSpace, page: HolePage): void {
+export function deleteFromPageCacheLocked(c: MappingCtx, mapping: AddressSpace, page: HolePage): void {
   if (mapping.tree.get(page.index) === page) {
     mapping.tree.delete(page.index);
     mapping.nrpages--;
   }
   page.mapping = null;
+  c.hooks.pageCacheDeleted(page);
 }
 
 // mm/filemap.c delete_from_page_cache(), v4.6–v4.12: tree_lock around __delete_from_page_cache().
 export function* deleteFromPageCache(c: MappingCtx, mapping: AddressSpace, page: HolePage): Generator<void, void, void> {
   yield* mapping.treeLock.lock(c.sim);
-  deleteFromPageCacheLocked(mapping, page);
+  deleteFromPageCacheLocked(c, mapping, page);
   mapping.treeLock.unlock(c.sim);
   c.sim.log(`delete_from_page_cache(${page.label})`);
 }
@@ -340,7 +373,7 @@ export function* grabMappingEntry(c: MappingCtx, mapping: AddressSpace, index: n
 // __wake_up(nr_exclusive = wake_all ? 0 : 1) with the {mapping, index} key.
 export function daxWakeMappingEntryWaiter(c: MappingCtx, mapping: AddressSpace, index: number, wakeAll: boolean): void {
   const wq = daxEntryWaitqueue(c, mapping, index);
-  if (waitqueueActive(wq)) wakeUp(c.sim, wq, wakeAll ? 0 : 1, { mapping, index });
+  if (waitqueueActive(c.sim, wq)) wakeUp(c.sim, wq, wakeAll ? 0 : 1, { mapping, index });
 }
 
 // fs/dax.c dax_unlock_mapping_entry(), v4.7–v4.8

@@ -3,10 +3,12 @@
 import type { Sim } from '../sim/engine.js';
 import { RwSem } from '../sim/sync.js';
 import type { FsName, PageValue } from '../scenario/types.js';
-import { AddressSpace, type EntryKey } from './mapping.js';
+import { AddressSpace, type EntryKey, type HolePage } from './mapping.js';
 import { HashedWaitTable } from '../sim/waitqueue.js';
-import type { Vma } from './pagetable.js';
-import { Pmem } from './pmem.js';
+import { SharedIntMap } from '../sim/shared.js';
+import type { Pte, Vma } from './pagetable.js';
+import { Pmem, type Block } from './pmem.js';
+import type { OpEvent } from './kernel.js';
 import type { Flags } from './versions.js';
 
 export interface Extent {
@@ -17,10 +19,13 @@ export interface Extent {
 
 export class Inode {
   readonly name: string;
+  private readonly sim: Sim;
   /** i_size, in pages (scenarios address whole pages) */
-  size: number;
+  private _size: number;
+  /** the shared object standing for i_size */
+  readonly sizeObj: number;
   /** the file's logical page -> physical block map (the extent tree) */
-  readonly extents = new Map<number, Extent>();
+  readonly extents: SharedIntMap<Extent>;
   readonly mapping: AddressSpace;
   /** inode->i_mutex (v4.6) / i_rwsem (v4.7+, 9902af79c01a), always taken exclusively here */
   readonly iRwsem: RwSem;
@@ -30,23 +35,50 @@ export class Inode {
   readonly iDataSem: RwSem;
   /** every size i_size has had, in order (for "no truncation below it") */
   readonly sizeHistory: number[];
+  /** the checkers' per-file history of ops (op starts and ends write it) */
+  readonly histObj: number;
 
-  constructor(name: string, size: number) {
+  constructor(sim: Sim, name: string, size: number, serial: number) {
+    this.sim = sim;
     this.name = name;
-    this.size = size;
+    this._size = size;
     this.sizeHistory = [size];
-    this.mapping = new AddressSpace(name);
-    this.iRwsem = new RwSem(`i_rwsem ${name}`, 'inode->i_rwsem');
-    this.iMmapSem = new RwSem(`i_mmap_sem ${name}`, 'ext4 i_mmap_sem');
-    this.iDataSem = new RwSem(`i_data_sem ${name}`, 'ext4 i_data_sem', true);
+    this.sizeObj = sim.obj();
+    this.histObj = sim.obj();
+    this.extents = new SharedIntMap<Extent>(sim);
+    this.mapping = new AddressSpace(sim, name, serial);
+    this.iRwsem = new RwSem(sim, `i_rwsem ${name}`, 'inode->i_rwsem');
+    this.iMmapSem = new RwSem(sim, `i_mmap_sem ${name}`, 'ext4 i_mmap_sem');
+    this.iDataSem = new RwSem(sim, `i_data_sem ${name}`, 'ext4 i_data_sem', true);
+  }
+
+  /** i_size_read() */
+  get size(): number {
+    this.sim.touch(this.sizeObj, false);
+    return this._size;
   }
 
   /** i_size_write() */
   setSize(pages: number): void {
-    this.size = pages;
+    this.sim.touch(this.sizeObj, true);
+    this._size = pages;
     this.sizeHistory.push(pages);
   }
+
+  peekSize(): number {
+    return this._size;
+  }
 }
+
+/** Where the checkers watch the kernel: every op's end, and the events that can leave a mapping stale. */
+export interface KernelHooks {
+  opDone(ev: OpEvent): void;
+  pteInstalled(vma: Vma, page: number, pte: Pte): void;
+  blockOwnerChanged(b: Block): void;
+  pageCacheDeleted(page: HolePage): void;
+}
+
+const NO_HOOKS: KernelHooks = { opDone: () => {}, pteInstalled: () => {}, blockOwnerChanged: () => {}, pageCacheDeleted: () => {} };
 
 /** One completed or running store/write/truncate to a file page, for stale-read checks. */
 export interface WriteRecord {
@@ -66,7 +98,8 @@ export class KernelState {
   /** current->mm->mmap_sem (one process) */
   readonly mmapSem: RwSem;
   /** fs/dax.c wait_table[DAX_WAIT_TABLE_ENTRIES] (DAX_WAIT_TABLE_BITS = 12) */
-  readonly daxWaitTable = new HashedWaitTable<EntryKey>('dax wait_table', 12);
+  readonly daxWaitTable: HashedWaitTable<EntryKey>;
+  hooks: KernelHooks = NO_HOOKS;
   /** file -> page -> every write to it, in start order */
   readonly writes = new Map<string, Map<number, WriteRecord[]>>();
   private nextPageId = 1;
@@ -75,8 +108,9 @@ export class KernelState {
     this.sim = sim;
     this.flags = flags;
     this.fs = fs;
-    this.pmem = new Pmem(blocks);
-    this.mmapSem = new RwSem('mmap_sem', 'mm->mmap_sem', true);
+    this.pmem = new Pmem(sim, blocks);
+    this.mmapSem = new RwSem(sim, 'mmap_sem', 'mm->mmap_sem', true);
+    this.daxWaitTable = new HashedWaitTable<EntryKey>(sim, 'dax wait_table', 12);
   }
 
   inode(name: string): Inode {

@@ -17,7 +17,7 @@ function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, index: nu
   }
   yield* mapping.treeLock.lock(k.sim);
   if (mapping.tree.get(index) === entry) {
-    mapping.tree.delete(index);
+    mapping.tree.delete(index); // radix_tree_delete_item()
     mapping.nrexceptional--;
     k.sim.log(`clear_exceptional_entry(${mapping.file}:${index})`);
   }
@@ -27,7 +27,7 @@ function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, index: nu
 // mm/truncate.c truncate_inode_page() -> truncate_complete_page(), v4.6–v4.7:
 // unmap a still-mapped page, then delete it from the page cache.
 function* truncateInodePage(k: KernelState, mapping: AddressSpace, page: HolePage): Generator<void, void, void> {
-  if (page.mapcount > 0) yield* unmapMappingRange(k.sim, mapping, page.index, 1);
+  if (page.mapcount > 0) yield* unmapMappingRange(k, mapping, page.index, 1);
   if (page.mapping !== mapping) return; // -EIO
   yield* deleteFromPageCache(k, mapping, page);
 }
@@ -36,7 +36,7 @@ function* truncateInodePage(k: KernelState, mapping: AddressSpace, page: HolePag
 function* lookupEntries(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, [number, TreeEntry][], void> {
   yield;
   const out: [number, TreeEntry][] = [];
-  for (const i of [...mapping.tree.keys()].sort((a, b) => a - b)) {
+  for (const i of mapping.tree.keys()) {
     if (i >= start && i < end) out.push([i, mapping.tree.get(i)!]);
     if (out.length === 14) break;
   }
@@ -48,10 +48,8 @@ function* lookupEntries(k: KernelState, mapping: AddressSpace, start: number, en
 // second pass that waits for page locks and repeats until the range is empty.
 export function* truncateInodePagesRange(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, void, void> {
   const sim = k.sim;
-  if (mapping.nrpages === 0 && mapping.nrexceptional === 0) {
-    yield;
-    return;
-  }
+  yield;
+  if (mapping.tree.size === 0) return; // mapping->nrpages == 0 && mapping->nrexceptional == 0
   let index = start;
   for (;;) {
     const pvec = yield* lookupEntries(k, mapping, index, end);
@@ -95,14 +93,14 @@ export function* truncateInodePagesRange(k: KernelState, mapping: AddressSpace, 
 // mm/truncate.c truncate_pagecache(), v3.x–v6.x (store id 102296363): unmap
 // (even COWs), drop the cache from the new size on, unmap again.
 export function* truncatePagecache(k: KernelState, mapping: AddressSpace, newSize: number): Generator<void, void, void> {
-  yield* unmapMappingRange(k.sim, mapping, newSize, 0);
+  yield* unmapMappingRange(k, mapping, newSize, 0);
   yield* truncateInodePagesRange(k, mapping, newSize, Number.MAX_SAFE_INTEGER);
-  yield* unmapMappingRange(k.sim, mapping, newSize, 0);
+  yield* unmapMappingRange(k, mapping, newSize, 0);
 }
 
 // mm/truncate.c truncate_pagecache_range(), v3.x–v6.x (store id 102296363): one
 // unmap without even_cows, then drop the cache of [first, last].
 export function* truncatePagecacheRange(k: KernelState, mapping: AddressSpace, first: number, last: number): Generator<void, void, void> {
-  if (last >= first) yield* unmapMappingRange(k.sim, mapping, first, last - first + 1);
+  if (last >= first) yield* unmapMappingRange(k, mapping, first, last - first + 1);
   yield* truncateInodePagesRange(k, mapping, first, last + 1);
 }

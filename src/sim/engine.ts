@@ -30,6 +30,8 @@ export interface HeldLock {
 export class SimThread {
   readonly id: number;
   readonly name: string;
+  /** the object id of this task's scheduler state (task state, runnability) */
+  readonly obj: number;
   body: ThreadBody | null = null;
   done = false;
   blocked: Blocker | null = null;
@@ -42,9 +44,10 @@ export class SimThread {
   /** what the thread is doing now, for reports: the op index into its list */
   opIndex = -1;
 
-  constructor(id: number, name: string) {
+  constructor(id: number, name: string, obj: number) {
     this.id = id;
     this.name = name;
+    this.obj = obj;
   }
 
   get runnable(): boolean {
@@ -82,6 +85,8 @@ export interface SimOptions {
   record: boolean;
   /** step budget; running out with runnable threads is a livelock */
   maxSteps: number;
+  /** record each step's footprint (the objects it read and wrote) for partial-order reduction */
+  track?: boolean;
 }
 
 export class Sim {
@@ -98,14 +103,39 @@ export class Sim {
   private readonly reported = new Set<string>();
   /** a hook the kernel installs to check invariants after each step */
   afterStep: (() => void) | null = null;
+  /** objects read and written by the step being run (only with opts.track) */
+  readonly fpR: number[] = [];
+  readonly fpW: number[] = [];
+  private readonly tracking: boolean;
+  private nextObj = 1;
+  /** the strategy stopped the run early (an exploration pruned it) */
+  aborted = false;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
+    this.tracking = opts.track === true;
     this.lockdep = new Lockdep(this);
   }
 
+  /** A fresh object id for a piece of shared state (a lock, a tree slot base, a block...). */
+  obj(count = 1): number {
+    const id = this.nextObj;
+    this.nextObj += count;
+    return id;
+  }
+
+  /**
+   * Note that the running step reads (or writes) shared object `id`. Two steps
+   * of different threads are dependent when one writes what the other touches;
+   * the explorer reorders only independent steps.
+   */
+  touch(id: number, write: boolean): void {
+    if (!this.tracking || this.current === null) return;
+    (write ? this.fpW : this.fpR).push(id);
+  }
+
   spawn(name: string, body: (t: SimThread) => ThreadBody): SimThread {
-    const t = new SimThread(this.threads.length, name);
+    const t = new SimThread(this.threads.length, name, this.obj());
     t.body = body(t);
     this.threads.push(t);
     return t;
@@ -147,6 +177,7 @@ export class Sim {
   /** Make a sleeping thread runnable (the waker's half of every primitive). */
   unblock(t: SimThread): void {
     t.blocked = null;
+    this.touch(t.obj, true);
     if (this.opts.record && this.current !== null && this.current !== t) {
       this.trace.push({ step: this.step, thread: this.current.id, text: `wakes ${t.name}`, kind: 'wake', other: t.id });
     }
@@ -179,9 +210,18 @@ export class Sim {
         return;
       }
       const t = strategy.pick(runnable, prev, this);
+      if (t === null) {
+        this.aborted = true;
+        return;
+      }
       this.step++;
       this.choices.push(t.id);
       this.current = t;
+      if (this.tracking) {
+        this.fpR.length = 0;
+        this.fpW.length = 0;
+        this.fpR.push(t.obj);
+      }
       const r = t.body!.next();
       if (r.done) {
         t.done = true;
@@ -192,6 +232,7 @@ export class Sim {
       this.current = null;
       prev = t;
       if (this.afterStep !== null) this.afterStep();
+      if (strategy.stepped !== undefined) strategy.stepped(t, this);
     }
   }
 

@@ -4,8 +4,10 @@ import { makeRng, type Rng } from './rng.js';
 import { decodeSchedule } from './schedule.js';
 
 export interface Strategy {
-  /** `runnable` is non-empty and ordered by thread id */
-  pick(runnable: readonly SimThread[], prev: SimThread | null, sim: Sim): SimThread;
+  /** `runnable` is non-empty and ordered by thread id; null stops the run (an explorer pruning it) */
+  pick(runnable: readonly SimThread[], prev: SimThread | null, sim: Sim): SimThread | null;
+  /** called after each step, with the step's footprint in sim.fpR / sim.fpW when tracking */
+  stepped?(t: SimThread, sim: Sim): void;
 }
 
 /** Uniformly random among runnable threads at every step, from a string seed. */

@@ -25,16 +25,19 @@ function dropHeld(t: SimThread, name: string): void {
 export class Spinlock {
   readonly name: string;
   readonly cls: string;
+  readonly obj: number;
   owner: SimThread | null = null;
   private readonly spinners: SimThread[] = [];
-  constructor(name: string, cls: string) {
+  constructor(sim: Sim, name: string, cls: string) {
     this.name = name;
     this.cls = `spin:${cls}`;
+    this.obj = sim.obj();
   }
 
   *lock(sim: Sim): Generator<void, void, void> {
     yield;
     const t = sim.me;
+    sim.touch(this.obj, true);
     sim.lockdep.acquire(this.cls);
     t.preempt++;
     while (this.owner !== null) {
@@ -48,6 +51,7 @@ export class Spinlock {
       this.spinners.push(t);
       sim.block({ what: `spin_lock(${this.name})`, holder: () => this.owner });
       yield;
+      sim.touch(this.obj, true);
     }
     this.owner = t;
     t.held.push({ cls: this.cls, name: this.name });
@@ -55,6 +59,7 @@ export class Spinlock {
 
   unlock(sim: Sim): void {
     const t = sim.me;
+    sim.touch(this.obj, true);
     if (this.owner !== t) {
       sim.violate('kernel-warn', `${t.name} unlocks ${this.name}, which it does not hold`);
       return;
@@ -72,22 +77,26 @@ export class Spinlock {
 export class Mutex {
   readonly name: string;
   readonly cls: string;
+  readonly obj: number;
   owner: SimThread | null = null;
   private readonly waiters: SimThread[] = [];
-  constructor(name: string, cls: string) {
+  constructor(sim: Sim, name: string, cls: string) {
     this.name = name;
     this.cls = cls;
+    this.obj = sim.obj();
   }
 
   *lock(sim: Sim): Generator<void, void, void> {
     yield;
     const t = sim.me;
+    sim.touch(this.obj, true);
     mightSleep(sim, `mutex_lock(${this.name})`);
     sim.lockdep.acquire(this.cls);
     while (this.owner !== null) {
       if (!this.waiters.includes(t)) this.waiters.push(t);
       sim.block({ what: `mutex_lock(${this.name})`, holder: () => this.owner });
       yield;
+      sim.touch(this.obj, true);
     }
     const i = this.waiters.indexOf(t);
     if (i >= 0) this.waiters.splice(i, 1);
@@ -97,6 +106,7 @@ export class Mutex {
 
   unlock(sim: Sim): void {
     const t = sim.me;
+    sim.touch(this.obj, true);
     if (this.owner !== t) {
       sim.violate('kernel-warn', `${t.name} unlocks ${this.name}, which it does not hold`);
       return;
@@ -124,13 +134,15 @@ export class RwSem {
   readonly cls: string;
   /** leave acquisitions and releases out of the trace (e.g. mmap_sem, taken by every fault) */
   readonly quiet: boolean;
+  readonly obj: number;
   readers: SimThread[] = [];
   writer: SimThread | null = null;
   private readonly queue: RwWaiter[] = [];
-  constructor(name: string, cls: string, quiet = false) {
+  constructor(sim: Sim, name: string, cls: string, quiet = false) {
     this.name = name;
     this.cls = cls;
     this.quiet = quiet;
+    this.obj = sim.obj();
   }
 
   *downRead(sim: Sim): Generator<void, void, void> {
@@ -138,6 +150,8 @@ export class RwSem {
     const t = sim.me;
     mightSleep(sim, `down_read(${this.name})`);
     sim.lockdep.acquire(this.cls);
+    // Uncontended read acquisitions (and releases) commute with each other: a read touch.
+    sim.touch(this.obj, this.writer !== null || this.queue.length > 0);
     if (this.writer === null && this.queue.length === 0) {
       this.readers.push(t);
     } else {
@@ -152,6 +166,7 @@ export class RwSem {
     const t = sim.me;
     mightSleep(sim, `down_write(${this.name})`);
     sim.lockdep.acquire(this.cls);
+    sim.touch(this.obj, true);
     if (this.writer === null && this.readers.length === 0 && this.queue.length === 0) {
       this.writer = t;
     } else {
@@ -173,6 +188,7 @@ export class RwSem {
 
   upRead(sim: Sim): void {
     const t = sim.me;
+    sim.touch(this.obj, this.queue.length > 0);
     const i = this.readers.indexOf(t);
     if (i < 0) {
       sim.violate('kernel-warn', `${t.name} calls up_read(${this.name}) without holding it for read`);
@@ -186,6 +202,7 @@ export class RwSem {
 
   upWrite(sim: Sim): void {
     const t = sim.me;
+    sim.touch(this.obj, true);
     if (this.writer !== t) {
       sim.violate('kernel-warn', `${t.name} calls up_write(${this.name}) without holding it for write`);
       return;

@@ -16,15 +16,18 @@ export interface WaitQueueEntry<K = unknown> {
 
 export class WaitQueueHead<K = unknown> {
   readonly name: string;
+  readonly obj: number;
   /** task_list, head first */
   readonly list: WaitQueueEntry<K>[] = [];
-  constructor(name: string) {
+  constructor(sim: Sim, name: string) {
     this.name = name;
+    this.obj = sim.obj();
   }
 }
 
 // kernel/sched/core.c try_to_wake_up(): 0 if the task was already running.
 export function tryToWakeUp(sim: Sim, t: SimThread): number {
+  sim.touch(t.obj, true);
   if (t.taskState === TASK_RUNNING) return 0;
   t.taskState = TASK_RUNNING;
   if (t.blocked !== null) sim.unblock(t);
@@ -55,6 +58,8 @@ export function initWaitEntry<K>(sim: Sim, key: K | null, func = autoremoveWakeF
 // prepare_to_wait(): non-exclusive waiters are added at the head.
 export function prepareToWait<K>(sim: Sim, wq: WaitQueueHead<K>, e: WaitQueueEntry<K>, state = TASK_UNINTERRUPTIBLE): void {
   e.exclusive = false;
+  sim.touch(wq.obj, true);
+  sim.touch(sim.me.obj, true);
   if (!e.onList) {
     wq.list.unshift(e);
     e.onList = true;
@@ -66,6 +71,8 @@ export function prepareToWait<K>(sim: Sim, wq: WaitQueueHead<K>, e: WaitQueueEnt
 // prepare_to_wait_exclusive(): exclusive waiters are added at the tail.
 export function prepareToWaitExclusive<K>(sim: Sim, wq: WaitQueueHead<K>, e: WaitQueueEntry<K>, state = TASK_UNINTERRUPTIBLE): void {
   e.exclusive = true;
+  sim.touch(wq.obj, true);
+  sim.touch(sim.me.obj, true);
   if (!e.onList) {
     wq.list.push(e);
     e.onList = true;
@@ -75,7 +82,9 @@ export function prepareToWaitExclusive<K>(sim: Sim, wq: WaitQueueHead<K>, e: Wai
 }
 
 // finish_wait(): back to running, off the queue if a waker did not remove us.
-export function finishWait<K>(sim: Sim, _wq: WaitQueueHead<K>, e: WaitQueueEntry<K>): void {
+export function finishWait<K>(sim: Sim, wq: WaitQueueHead<K>, e: WaitQueueEntry<K>): void {
+  sim.touch(wq.obj, true);
+  sim.touch(sim.me.obj, true);
   sim.me.taskState = TASK_RUNNING;
   removeEntry(e, sim);
 }
@@ -87,6 +96,7 @@ export function finishWait<K>(sim: Sim, _wq: WaitQueueHead<K>, e: WaitQueueEntry
 export function* schedule(sim: Sim, what: string, condition?: () => boolean): Generator<void, void, void> {
   mightSleep(sim, what);
   const t = sim.me;
+  sim.touch(t.obj, true);
   if (t.taskState === TASK_RUNNING) return;
   sim.block(condition ? { what, condition } : { what });
   yield;
@@ -96,6 +106,7 @@ export function* schedule(sim: Sim, what: string, condition?: () => boolean): Ge
 // waiter is woken, and the walk stops after nr_exclusive exclusive wakeups
 // (0 = wake all). Entries whose func returns 0 (e.g. a key mismatch) do not count.
 export function wakeUp<K>(sim: Sim, wq: WaitQueueHead<K>, nrExclusive: number, key: K | null): void {
+  sim.touch(wq.obj, true);
   let nr = nrExclusive;
   for (const e of [...wq.list]) {
     const ret = e.func(e, key, sim);
@@ -104,7 +115,8 @@ export function wakeUp<K>(sim: Sim, wq: WaitQueueHead<K>, nrExclusive: number, k
 }
 
 // include/linux/wait.h waitqueue_active(): a lockless peek at the list.
-export function waitqueueActive<K>(wq: WaitQueueHead<K>): boolean {
+export function waitqueueActive<K>(sim: Sim, wq: WaitQueueHead<K>): boolean {
+  sim.touch(wq.obj, false);
   return wq.list.length > 0;
 }
 
@@ -116,11 +128,16 @@ export function waitqueueActive<K>(wq: WaitQueueHead<K>): boolean {
 export class HashedWaitTable<K> {
   readonly name: string;
   readonly bits: number;
+  private readonly sim: Sim;
   /** heads are created on first use: a run touches few of the 2^bits buckets */
   private readonly heads = new Map<number, WaitQueueHead<K>>();
-  constructor(name: string, bits: number) {
+  /** object ids of the buckets: bucket i is base + i (stable however buckets are created) */
+  private readonly base: number;
+  constructor(sim: Sim, name: string, bits: number) {
     this.name = name;
     this.bits = bits;
+    this.sim = sim;
+    this.base = sim.obj(1 << bits);
   }
   // include/linux/hash.h hash_long() on 64-bit: hash_64(val, bits) = val * GOLDEN_RATIO_64 >> (64 - bits)
   hashLong(val: bigint): number {
@@ -131,7 +148,11 @@ export class HashedWaitTable<K> {
   head(val: bigint): WaitQueueHead<K> {
     const i = this.hashLong(val);
     let h = this.heads.get(i);
-    if (h === undefined) this.heads.set(i, (h = new WaitQueueHead<K>(`${this.name}[${i}]`)));
+    if (h === undefined) {
+      h = new WaitQueueHead<K>(this.sim, `${this.name}[${i}]`);
+      (h as { obj: number }).obj = this.base + i;
+      this.heads.set(i, h);
+    }
     return h;
   }
 }

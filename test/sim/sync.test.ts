@@ -10,19 +10,22 @@ import {
 import { encodeSchedule } from '../../src/sim/schedule.js';
 
 type Prog = (sim: Sim) => ThreadBody;
+/** Builds a program's threads against the run's engine (shared objects need it for their ids). */
+type Build = (sim: Sim) => Prog[];
 
-function runWith(progs: Prog[], seed: string | null, token?: string): Sim {
+function runWith(build: Build | Prog[], seed: string | null, token?: string): Sim {
   const sim = new Sim({ record: true, maxSteps: 10_000 });
+  const progs = typeof build === 'function' ? build(sim) : build;
   progs.forEach((p, i) => sim.spawn(`t${i}`, () => p(sim)));
   sim.run(token !== undefined ? new ReplayStrategy(token) : new RandomStrategy(seed!));
   return sim;
 }
 
 /** Ids seen over `n` seeds, and the first seed showing each. */
-function explore(progs: () => Prog[], n: number): Map<string, number> {
+function explore(build: Build, n: number): Map<string, number> {
   const seen = new Map<string, number>();
   for (let s = 0; s < n; s++) {
-    for (const v of runWith(progs(), String(s)).violations) if (!seen.has(v.id)) seen.set(v.id, s);
+    for (const v of runWith(build, String(s)).violations) if (!seen.has(v.id)) seen.set(v.id, s);
   }
   return seen;
 }
@@ -43,17 +46,20 @@ test('an unprotected increment loses updates in some schedule; a spinlock or mut
     if (box.n !== 2) lost++;
   }
   assert.ok(lost > 0, 'the race must be reachable');
-  for (const mk of [() => new Spinlock('l', 'l'), () => new Mutex('m', 'm')]) {
+  for (const mk of [(sim: Sim) => new Spinlock(sim, 'l', 'l'), (sim: Sim) => new Mutex(sim, 'm', 'm')]) {
     for (let s = 0; s < 200; s++) {
       const box = { n: 0 };
-      const l = mk();
-      const body = (sim: Sim) => (function* () {
-        yield* l.lock(sim);
-        yield* incr(box);
-        yield;
-        l.unlock(sim);
-      })();
-      const sim = runWith([body, body], String(s));
+      const build = (sim: Sim) => {
+        const l = mk(sim);
+        const body = () => (function* () {
+          yield* l.lock(sim);
+          yield* incr(box);
+          yield;
+          l.unlock(sim);
+        })();
+        return [body, body];
+      };
+      const sim = runWith(build, String(s));
       assert.equal(box.n, 2, `seed ${s}`);
       assert.deepEqual(sim.violations, []);
     }
@@ -62,8 +68,8 @@ test('an unprotected increment loses updates in some schedule; a spinlock or mut
 
 test('a mutex taken under a spinlock is sleep-in-atomic, even uncontended', () => {
   const sim = runWith([(s) => (function* () {
-    const sl = new Spinlock('tree_lock', 'tree_lock');
-    const m = new Mutex('m', 'm');
+    const sl = new Spinlock(s, 'tree_lock', 'tree_lock');
+    const m = new Mutex(s, 'm', 'm');
     yield* sl.lock(s);
     yield* m.lock(s);
     m.unlock(s);
@@ -77,25 +83,28 @@ test('rwsem: readers share, a writer excludes, a waiting writer blocks new reade
   // Readers overlap in some schedule.
   let overlapped = false;
   for (let s = 0; s < 100 && !overlapped; s++) {
-    const sem = new RwSem('sem', 'sem');
     let inside = 0;
-    const reader = (sim: Sim) => (function* () {
-      yield* sem.downRead(sim);
-      inside++;
-      if (inside === 2) overlapped = true;
-      yield;
-      inside--;
-      sem.upRead(sim);
-    })();
-    runWith([reader, reader], String(s));
+    runWith((sim0) => {
+      const sem = new RwSem(sim0, 'sem', 'sem');
+      const reader = (sim: Sim) => (function* () {
+        yield* sem.downRead(sim);
+        inside++;
+        if (inside === 2) overlapped = true;
+        yield;
+        inside--;
+        sem.upRead(sim);
+      })();
+      return [reader, reader];
+    }, String(s));
   }
   assert.ok(overlapped);
 
   // A writer never overlaps anyone.
   for (let s = 0; s < 200; s++) {
-    const sem = new RwSem('sem', 'sem');
     let readers = 0;
     let writers = 0;
+    const sim = runWith((sim0) => {
+    const sem = new RwSem(sim0, 'sem', 'sem');
     const reader = (sim: Sim) => (function* () {
       yield* sem.downRead(sim);
       readers++;
@@ -113,26 +122,29 @@ test('rwsem: readers share, a writer excludes, a waiting writer blocks new reade
       writers--;
       sem.upWrite(sim);
     })();
-    const sim = runWith([reader, writer, reader, writer], String(s));
+    return [reader, writer, reader, writer];
+    }, String(s));
     assert.deepEqual(sim.violations, []);
   }
 
   // t0 reads and holds; t1 queues for write; t2's read arrives later and must wait for t1.
-  const sem = new RwSem('sem', 'sem');
   const order: string[] = [];
-  const sim = runWith([
-    (s) => (function* () { yield* sem.downRead(s); order.push('r0'); yield; yield; yield; yield; sem.upRead(s); })(),
-    (s) => (function* () { yield* sem.downWrite(s); order.push('w1'); yield; sem.upWrite(s); })(),
-    (s) => (function* () { yield* sem.downRead(s); order.push('r2'); yield; sem.upRead(s); })(),
-  ], null, 's1-a2b2c2a4');
+  const sim = runWith((sim0) => {
+    const sem = new RwSem(sim0, 'sem', 'sem');
+    return [
+      (s) => (function* () { yield* sem.downRead(s); order.push('r0'); yield; yield; yield; yield; sem.upRead(s); })(),
+      (s) => (function* () { yield* sem.downWrite(s); order.push('w1'); yield; sem.upWrite(s); })(),
+      (s) => (function* () { yield* sem.downRead(s); order.push('r2'); yield; sem.upRead(s); })(),
+    ];
+  }, null, 's1-a2b2c2a4');
   assert.deepEqual(order, ['r0', 'w1', 'r2']);
   assert.deepEqual(sim.violations, []);
 });
 
 test('ABBA mutexes: lock-order in every schedule that takes both orders, deadlock in some', () => {
-  const progs = (): Prog[] => {
-    const a = new Mutex('A', 'A');
-    const b = new Mutex('B', 'B');
+  const progs = (sim: Sim): Prog[] => {
+    const a = new Mutex(sim, 'A', 'A');
+    const b = new Mutex(sim, 'B', 'B');
     const ab = (x: Mutex, y: Mutex) => (s: Sim) => (function* () {
       yield* x.lock(s);
       yield* y.lock(s);
@@ -146,7 +158,7 @@ test('ABBA mutexes: lock-order in every schedule that takes both orders, deadloc
   assert.ok(seen.has('deadlock'), 'some schedule deadlocks');
   assert.ok(seen.has('lock-order'), 'lockdep sees the inversion');
   // Serial: t0 finishes before t1 starts, no deadlock, but lockdep still reports the inversion.
-  const serial = runWith(progs(), null, 's1-a4');
+  const serial = runWith(progs, null, 's1-a4');
   assert.deepEqual(serial.violations.map((v) => v.id), ['lock-order']);
   assert.match(serial.violations[0]!.message, /t1 takes A while holding B, but A -> B was established earlier \(t0, step 3\)/);
 });
@@ -156,8 +168,12 @@ test('ABBA mutexes: lock-order in every schedule that takes both orders, deadloc
  * With wake-one (nr_exclusive = 1) and no baton passing, the second sleeper
  * is stranded though its condition holds: lost-wakeup. Wake-all is clean.
  */
-function waiters(nrExclusive: number): Prog[] {
-  const wq = new WaitQueueHead<null>('wq');
+function waiters(nrExclusive: number): Build {
+  return (sim0) => waitersOn(sim0, nrExclusive);
+}
+
+function waitersOn(sim0: Sim, nrExclusive: number): Prog[] {
+  const wq = new WaitQueueHead<null>(sim0, 'wq');
   const st = { ready: false };
   const waiter = (sim: Sim) => (function* () {
     const e = initWaitEntry<null>(sim, null);
@@ -181,15 +197,15 @@ function waiters(nrExclusive: number): Prog[] {
 }
 
 test('wake-one where wake-all was needed strands an exclusive waiter: lost-wakeup', () => {
-  const one = explore(() => waiters(1), 300);
+  const one = explore(waiters(1), 300);
   assert.deepEqual([...one.keys()], ['lost-wakeup']);
-  const all = explore(() => waiters(0), 300);
+  const all = explore(waiters(0), 300);
   assert.deepEqual([...all.keys()], []);
 });
 
 test('checking the condition before prepare_to_wait loses a wakeup in some schedule', () => {
-  const progs = (): Prog[] => {
-    const wq = new WaitQueueHead<null>('wq');
+  const progs = (sim0: Sim): Prog[] => {
+    const wq = new WaitQueueHead<null>(sim0, 'wq');
     const st = { ready: false };
     return [
       (sim) => (function* () {
@@ -213,11 +229,13 @@ test('checking the condition before prepare_to_wait loses a wakeup in some sched
 });
 
 test('a thread blocked forever on a sleeping lock with no true condition is a deadlock, with the holder named', () => {
-  const m = new Mutex('M', 'M');
-  const sim = runWith([
-    (s) => (function* () { yield* m.lock(s); })(),            // exits holding M
-    (s) => (function* () { yield; yield; yield* m.lock(s); })(),
-  ], null, 's1-a2');
+  const sim = runWith((sim0) => {
+    const m = new Mutex(sim0, 'M', 'M');
+    return [
+      (s) => (function* () { yield* m.lock(s); })(),            // exits holding M
+      (s) => (function* () { yield; yield; yield* m.lock(s); })(),
+    ];
+  }, null, 's1-a2');
   const ids = sim.violations.map((v) => v.id);
   assert.deepEqual(ids, ['kernel-warn', 'deadlock']);
   assert.match(sim.violations[1]!.message, /t1 waits in mutex_lock\(M\) \(held by t0\)/);
