@@ -59,15 +59,26 @@ export function assertSupported(scn: Scenario, kernel: { name: string; flags: Fl
   if (d.length > 0) throw new InputError(d);
 }
 
+/** A fresh machine for one execution of the scenario, threads spawned, not yet run. */
+export function buildRun(scn: Scenario, flags: Flags, opts: { record?: boolean; maxSteps?: number; track?: boolean }): { sim: Sim; model: Kernel } {
+  const sim = new Sim({ record: opts.record ?? false, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, track: opts.track ?? false });
+  const model = new Kernel(sim, scn, flags, checkers);
+  for (const t of scn.threads) sim.spawn(t.name, (st) => model.thread(st, t.ops));
+  return { sim, model };
+}
+
+/** Run a built machine to the end under `strategy`, then check the final state. */
+export function finishRun(scn: Scenario, sim: Sim, model: Kernel, strategy: Strategy): void {
+  sim.run(strategy);
+  if (!sim.aborted && sim.threads.every((t) => t.done)) checkFinal(model, scn.final);
+}
+
 export function runScenario(scn: Scenario, opts: RunOptions): RunResult {
   const kernel = kernelFor(scn, opts.kernel);
   assertSupported(scn, kernel);
-  const sim = new Sim({ record: opts.record ?? false, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS });
-  const model = new Kernel(sim, scn, kernel.flags, checkers);
-  for (const t of scn.threads) sim.spawn(t.name, (st) => model.thread(st, t.ops));
+  const { sim, model } = buildRun(scn, kernel.flags, opts);
   const strategy: Strategy = opts.schedule !== undefined ? new ReplayStrategy(opts.schedule) : new RandomStrategy(opts.seed ?? '0');
-  sim.run(strategy);
-  if (sim.threads.every((t) => t.done)) checkFinal(model, scn.final);
+  finishRun(scn, sim, model, strategy);
   return {
     scenario: scn.name,
     file: scn.file,
