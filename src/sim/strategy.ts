@@ -54,3 +54,50 @@ export class SerialStrategy implements Strategy {
     return prev !== null && prev.runnable ? prev : runnable[0]!;
   }
 }
+
+/**
+ * PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, "A randomized scheduler
+ * with probabilistic guarantees of finding bugs", ASPLOS 2010): the n threads
+ * get distinct random initial priorities d..d+n-1; d-1 priority-change points
+ * are drawn uniformly from steps 1..k; at the i-th change point the running
+ * thread's priority drops to i (below every initial priority). The enabled
+ * thread of highest priority always runs. A bug of depth d is found with
+ * probability at least 1/(n·k^(d-1)) per run.
+ */
+export class PctStrategy implements Strategy {
+  private readonly prio: number[];
+  /** step number -> the priority to assign at that step (change point i gets priority i) */
+  private readonly changes = new Map<number, number>();
+  readonly changePoints: number[];
+
+  constructor(seed: string, nThreads: number, depth: number, k: number) {
+    const rng = makeRng(seed);
+    // random permutation of d..d+n-1 (Fisher-Yates)
+    const p = Array.from({ length: nThreads }, (_, i) => depth + i);
+    for (let i = p.length - 1; i > 0; i--) {
+      const j = rng.below(i + 1);
+      [p[i], p[j]] = [p[j]!, p[i]!];
+    }
+    this.prio = p;
+    this.changePoints = [];
+    for (let i = 1; i < depth; i++) {
+      const at = 1 + rng.below(Math.max(1, k));
+      this.changePoints.push(at);
+      if (!this.changes.has(at)) this.changes.set(at, i);
+    }
+  }
+
+  pick(runnable: readonly SimThread[], prev: SimThread | null, sim: Sim): SimThread {
+    // Algorithm 1: after the step numbered k_i, the thread that ran it gets priority i
+    const c = this.changes.get(sim.step);
+    if (c !== undefined && prev !== null) this.prio[prev.id] = c;
+    let best = runnable[0]!;
+    for (const t of runnable) if (this.prio[t.id]! > this.prio[best.id]!) best = t;
+    return best;
+  }
+
+  /** The paper's lower bound on finding a depth-d bug in one run. */
+  static hitProbability(n: number, k: number, d: number): number {
+    return 1 / (n * Math.pow(Math.max(1, k), d - 1));
+  }
+}
