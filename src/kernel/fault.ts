@@ -72,7 +72,7 @@ function bhName(bh: Bh): string {
 
 function* getBlockLogged(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, create: boolean): Generator<void, Bh | number, void> {
   const r = yield* fs.getBlock(k, vma, pgoff, create);
-  k.sim.log(`get_block(${where(vma, pgoff)}${create ? ', create' : ''}) -> ${typeof r === 'number' ? errName(r) : bhName(r)}`);
+  if (k.sim.rec) k.sim.log(`get_block(${where(vma, pgoff)}${create ? ', create' : ''}) -> ${typeof r === 'number' ? errName(r) : bhName(r)}`);
   return r;
 }
 
@@ -80,7 +80,7 @@ function* getBlockLogged(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, cre
 function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, void> {
   yield;
   const size = k.inode(vma.mapping.file).size;
-  k.sim.log(`i_size_read(${vma.mapping.file}) = ${size}`);
+  if (k.sim.rec) k.sim.log(`i_size_read(${vma.mapping.file}) = ${size}`);
   return size;
 }
 
@@ -97,7 +97,7 @@ function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number):
     setPte(k, vma, pgoff, { kind: 'pfn', block, write: false, dirty: false });
   }
   vma.ptl.unlock(k.sim);
-  k.sim.log(`vm_insert_mixed(${vma.name}:${pgoff} -> blk ${block})${ret ? ` -> ${errName(ret)}` : ''}`);
+  if (k.sim.rec) k.sim.log(`vm_insert_mixed(${vma.name}:${pgoff} -> blk ${block})${ret ? ` -> ${errName(ret)}` : ''}`);
   return ret;
 }
 
@@ -130,7 +130,7 @@ function* daxRadixEntryV46(k: KernelState, vma: Vma, index: number, block: numbe
     mapping.nrexceptional++;
   }
   mapping.treeLock.unlock(k.sim);
-  k.sim.log(`dax_radix_entry(${where(vma, index)}${block !== null ? `, blk ${block}` : ', NO_SECTOR'}) -> ${error ? errName(error) : describeEntry(mapping.tree.get(index))}`);
+  if (k.sim.rec) k.sim.log(`dax_radix_entry(${where(vma, index)}${block !== null ? `, blk ${block}` : ', NO_SECTOR'}) -> ${error ? errName(error) : describeEntry(mapping.tree.get(index))}`);
   return error;
 }
 
@@ -146,7 +146,7 @@ function* daxInsertMappingV46(k: KernelState, vma: Vma, vmf: Vmf, bh: Bh): Gener
   const size = yield* iSizeRead(k, vma);
   if (iMmapLock && vmf.pgoff >= size) {
     error = -EIO;
-    sim.log(`dax_insert_mapping: i_size ${size} <= ${vmf.pgoff} -> -EIO`);
+    if (sim.rec) sim.log(`dax_insert_mapping: i_size ${size} <= ${vmf.pgoff} -> -EIO`);
   } else {
     if (bh.unwritten || bh.isNew) {
       yield;
@@ -167,11 +167,11 @@ function* daxLoadHoleV46(k: KernelState, vma: Vma, page: HolePage | null, vmf: V
   const size = yield* iSizeRead(k, vma);
   if (vmf.pgoff >= size) {
     unlockPage(k.sim, page);
-    k.sim.log(`dax_load_hole: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    if (k.sim.rec) k.sim.log(`dax_load_hole: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
   vmf.page = page;
-  k.sim.log(`dax_load_hole: ${page.label} in tree, locked`);
+  if (k.sim.rec) k.sim.log(`dax_load_hole: ${page.label} in tree, locked`);
   return VM_FAULT_LOCKED;
 }
 
@@ -201,7 +201,7 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
   const mapping = vma.mapping;
   let size = yield* iSizeRead(k, vma);
   if (vmf.pgoff >= size) {
-    sim.log(`__dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    if (sim.rec) sim.log(`__dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
   let major = 0;
@@ -211,7 +211,7 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     page = yield* findGetPage(k, mapping, vmf.pgoff);
     if (page === null) break;
     if (!(yield* lockPageOrRetry(k, page, vmf.flags))) {
-      sim.log(`__dax_fault: ${page.label} locked -> VM_FAULT_RETRY`);
+      if (sim.rec) sim.log(`__dax_fault: ${page.label} locked -> VM_FAULT_RETRY`);
       return VM_FAULT_RETRY;
     }
     if (page.mapping !== mapping) {
@@ -249,7 +249,7 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
   // Check we didn't race with a read fault installing a new page
   if (page === null && major) {
     page = yield* findLockPage(k, mapping, vmf.pgoff);
-    sim.log(`find_lock_page(${where(vma, vmf.pgoff)}) -> ${page === null ? 'NULL' : page.label}`);
+    if (sim.rec) sim.log(`find_lock_page(${where(vma, vmf.pgoff)}) -> ${page === null ? 'NULL' : page.label}`);
   }
   if (page !== null) {
     yield* unmapMappingRange(k, mapping, vmf.pgoff, 1);
@@ -263,7 +263,7 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     sim.violate('kernel-warn', `WARN_ON_ONCE(!(vmf->flags & FAULT_FLAG_WRITE)) in __dax_fault(): unwritten buffer on a read fault at ${where(vma, vmf.pgoff)}`, '__dax_fault-unwritten');
   }
   const ret = errToFault(error, major);
-  sim.log(`__dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
+  if (sim.rec) sim.log(`__dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
   return ret;
 }
 
@@ -284,7 +284,7 @@ export function* daxPfnMkwriteV46(k: KernelState, vma: Vma, vmf: Vmf): Generator
 function* daxLoadHoleV47(k: KernelState, vma: Vma, entry: TreeEntry, vmf: Vmf): Generator<void, number, void> {
   if (entry.kind === 'page') {
     vmf.page = entry;
-    k.sim.log(`dax_load_hole: ${entry.label} already there`);
+    if (k.sim.rec) k.sim.log(`dax_load_hole: ${entry.label} already there`);
     return VM_FAULT_LOCKED;
   }
   const page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, true);
@@ -293,7 +293,7 @@ function* daxLoadHoleV47(k: KernelState, vma: Vma, entry: TreeEntry, vmf: Vmf): 
     return VM_FAULT_OOM;
   }
   vmf.page = page;
-  k.sim.log(`dax_load_hole: ${page.label} replaces the locked entry`);
+  if (k.sim.rec) k.sim.log(`dax_load_hole: ${page.label} replaces the locked entry`);
   return VM_FAULT_LOCKED;
 }
 
@@ -326,7 +326,7 @@ function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     radixTreePreloadEnd(sim);
     unlockPage(sim, entry);
   }
-  sim.log(`dax_insert_mapping_entry(${where(vma, vmf.pgoff)}) -> blk ${block}, locked${holeFill ? `, replaced ${entry.kind === 'page' ? entry.label : ''}` : ''}`);
+  if (sim.rec) sim.log(`dax_insert_mapping_entry(${where(vma, vmf.pgoff)}) -> blk ${block}, locked${holeFill ? `, replaced ${entry.kind === 'page' ? entry.label : ''}` : ''}`);
   return newEntry;
 }
 
@@ -338,7 +338,7 @@ export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
   // "Caller is supposed to hold locks serializing us with truncate / punch hole so this is a reliable test."
   const size = yield* iSizeRead(k, vma);
   if (vmf.pgoff >= size) {
-    sim.log(`dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    if (sim.rec) sim.log(`dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
   let entry = yield* grabMappingEntry(k, mapping, vmf.pgoff);
@@ -373,7 +373,7 @@ export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
   }
   yield* putLockedMappingEntry(k, mapping, vmf.pgoff, entry);
   const ret = errToFault(error, major);
-  sim.log(`dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
+  if (sim.rec) sim.log(`dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
   return ret;
 }
 
@@ -420,7 +420,7 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
   }
   setPte(k, vma, vmf.pgoff, { kind: 'page', page, write: false, dirty: false }); // do_set_pte(): read-only
   vma.ptl.unlock(k.sim);
-  k.sim.log(`do_read_fault: map ${vma.name}:${vmf.pgoff} -> ${page.label} ro`);
+  if (k.sim.rec) k.sim.log(`do_read_fault: map ${vma.name}:${vmf.pgoff} -> ${page.label} ro`);
   unlockPage(k.sim, page);
   return ret;
 }
@@ -429,7 +429,7 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
 function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte): void {
   setPte(k, vma, pgoff, { ...orig, write: true, dirty: true });
   vma.ptl.unlock(k.sim);
-  k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
+  if (k.sim.rec) k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
 }
 
 // mm/memory.c do_wp_page() -> wp_pfn_shared() / wp_page_shared(), v4.6–v4.7: a
@@ -445,7 +445,7 @@ function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte
     yield* vma.ptl.lock(sim);
     if (vma.ptes.get(pgoff) !== orig) {
       vma.ptl.unlock(sim);
-      sim.log('wp_pfn_shared: PTE changed meanwhile, retry');
+      if (sim.rec) sim.log('wp_pfn_shared: PTE changed meanwhile, retry');
       return 0;
     }
     wpPageReuse(k, vma, pgoff, orig);

@@ -98,7 +98,7 @@ export class Kernel {
       const op = ops[i]!;
       t.opIndex = i;
       yield;
-      sim.log(describeOp(op), 'op');
+      if (sim.rec) sim.log(describeOp(op), 'op');
       const startStep = sim.step;
       const target = this.target(op);
       // The checkers compare an op with what happened to its file during it: its start and
@@ -110,7 +110,7 @@ export class Kernel {
       ev.result = yield* this.exec(op, ev);
       if (inode) this.touchFile(inode);
       ev.endStep = sim.step;
-      sim.log(`${op.kind} -> ${typeof ev.result === 'string' ? ev.result : String(ev.result)}`, 'result');
+      if (sim.rec) sim.log(`${op.kind} -> ${typeof ev.result === 'string' ? ev.result : String(ev.result)}`, 'result');
       this.k.hooks.opDone(ev);
     }
     t.opIndex = -1;
@@ -195,7 +195,7 @@ export class Kernel {
         if (pte.kind === 'page') {
           if (write) throw new Error('model: a hole page mapped writable');
           ev.readStep = k.sim.step;
-          k.sim.log(`load ${vma.name}:${page} = 0 (${pte.page.label})`);
+          if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = 0 (${pte.page.label})`);
           return 0;
         }
         const b = k.pmem.block(pte.block);
@@ -203,11 +203,11 @@ export class Kernel {
           const w = { value, start: ev.startStep, end: k.sim.step };
           k.writeLog(vma.mapping.file, page).push(w);
           b.content = value;
-          k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${b.nr})`);
+          if (k.sim.rec) k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${b.nr})`);
           return 'ok';
         }
         ev.readStep = k.sim.step;
-        k.sim.log(`load ${vma.name}:${page} = ${String(b.content)} (blk ${b.nr})`);
+        if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = ${String(b.content)} (blk ${b.nr})`);
         return b.content;
       }
       const ret = yield* userFault(k, this.fs, vma, page, write);

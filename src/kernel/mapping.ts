@@ -104,6 +104,8 @@ export class AddressSpace {
   /** i_mmap: the shared VMAs mapping this file, in insertion order */
   readonly iMmap: Vma[] = [];
   readonly iMmapRwsem: RwSem;
+  /** index -> its dax_entry_waitqueue() head (a cache of the hash) */
+  readonly waitqueues = new Map<number, WaitQueueHead<EntryKey>>();
 
   /** `serial` numbers the files of a scenario in order (it places the fake struct address) */
   constructor(sim: Sim, file: string, serial: number) {
@@ -187,12 +189,12 @@ export function* findOrCreatePage(c: MappingCtx, mapping: AddressSpace, index: n
     page.locked = c.sim.me.name; // __SetPageLocked() before insertion
     const err = yield* addToPageCache(c, mapping, page, v47);
     if (err === 0) {
-      c.sim.log(`find_or_create_page(${mapping.file}:${index}) -> new ${page.label}`);
+      if (c.sim.rec) c.sim.log(`find_or_create_page(${mapping.file}:${index}) -> new ${page.label}`);
       return page;
     }
     page.mapping = null;
     if (err !== -EEXIST) {
-      c.sim.log(`find_or_create_page(${mapping.file}:${index}) -> NULL (${errName(err)})`);
+      if (c.sim.rec) c.sim.log(`find_or_create_page(${mapping.file}:${index}) -> NULL (${errName(err)})`);
       return null;
     }
   }
@@ -250,7 +252,7 @@ export function* deleteFromPageCache(c: MappingCtx, mapping: AddressSpace, page:
   yield* mapping.treeLock.lock(c.sim);
   deleteFromPageCacheLocked(c, mapping, page);
   mapping.treeLock.unlock(c.sim);
-  c.sim.log(`delete_from_page_cache(${page.label})`);
+  if (c.sim.rec) c.sim.log(`delete_from_page_cache(${page.label})`);
 }
 
 // mm/filemap.c wait_on_page_locked() -> wait_on_page_bit(): a non-exclusive wait.
@@ -295,7 +297,9 @@ export function describeEntry(e: TreeEntry | undefined): string {
 
 // fs/dax.c dax_entry_waitqueue(), v4.7–v4.8: hash_long(mapping ^ index, DAX_WAIT_TABLE_BITS).
 export function daxEntryWaitqueue(c: MappingCtx, mapping: AddressSpace, index: number): WaitQueueHead<EntryKey> {
-  return c.daxWaitTable.head(mapping.addr ^ BigInt(index));
+  let wq = mapping.waitqueues.get(index);
+  if (wq === undefined) mapping.waitqueues.set(index, (wq = c.daxWaitTable.head(mapping.addr ^ BigInt(index))));
+  return wq;
 }
 
 // fs/dax.c wake_exceptional_entry_func(), v4.7–v4.8: only a waiter for this {mapping, index}.
@@ -348,7 +352,7 @@ export function* grabMappingEntry(c: MappingCtx, mapping: AddressSpace, index: n
       radixTreePreloadEnd(sim);
       mapping.nrexceptional++;
       mapping.treeLock.unlock(sim);
-      sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> new empty entry, locked`);
+      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> new empty entry, locked`);
       return e;
     }
     if (ret.kind === 'page') {
@@ -358,13 +362,13 @@ export function* grabMappingEntry(c: MappingCtx, mapping: AddressSpace, index: n
         unlockPage(sim, ret);
         continue;
       }
-      sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${ret.label}, page locked`);
+      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${ret.label}, page locked`);
       return ret;
     }
     const locked = daxEntry(ret.block, true, sim.me.name);
     mapping.tree.set(index, locked); // lock_slot()
     mapping.treeLock.unlock(sim);
-    sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${describeEntry(ret)}, locked`);
+    if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${describeEntry(ret)}, locked`);
     return locked;
   }
 }
@@ -420,7 +424,7 @@ export function* daxDeleteMappingEntry(c: MappingCtx, mapping: AddressSpace, ind
   mapping.tree.delete(index);
   mapping.nrexceptional--;
   mapping.treeLock.unlock(sim);
-  sim.log(`dax_delete_mapping_entry(${mapping.file}:${index})`);
+  if (sim.rec) sim.log(`dax_delete_mapping_entry(${mapping.file}:${index})`);
   daxWakeMappingEntryWaiter(c, mapping, index, true);
   return 1;
 }

@@ -79,7 +79,7 @@ export function clearPte(k: KernelState, vma: Vma, page: number): void {
 export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first: number, nr: number): Generator<void, void, void> {
   const sim = k.sim;
   yield* mapping.iMmapRwsem.downWrite(sim);
-  sim.log(`unmap_mapping_range(${mapping.file}:${first}${nr === 0 ? '-' : nr > 1 ? `-${first + nr - 1}` : ''})`);
+  if (sim.rec) sim.log(`unmap_mapping_range(${mapping.file}:${first}${nr === 0 ? '-' : nr > 1 ? `-${first + nr - 1}` : ''})`);
   const last = nr === 0 ? Number.MAX_SAFE_INTEGER : first + nr - 1;
   for (const vma of mapping.iMmap) {
     yield* vma.ptl.lock(sim);
@@ -90,7 +90,7 @@ export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first:
         zapped.push(page);
       }
     }
-    if (zapped.length > 0) sim.log(`zap ${vma.name}:${zapped.join(',')}`);
+    if (zapped.length > 0 && sim.rec) sim.log(`zap ${vma.name}:${zapped.join(',')}`);
     vma.ptl.unlock(sim);
   }
   mapping.iMmapRwsem.upWrite(sim);

@@ -19,7 +19,7 @@ function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, index: nu
   if (mapping.tree.get(index) === entry) {
     mapping.tree.delete(index); // radix_tree_delete_item()
     mapping.nrexceptional--;
-    k.sim.log(`clear_exceptional_entry(${mapping.file}:${index})`);
+    if (k.sim.rec) k.sim.log(`clear_exceptional_entry(${mapping.file}:${index})`);
   }
   mapping.treeLock.unlock(k.sim);
 }

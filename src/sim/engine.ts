@@ -25,6 +25,8 @@ export interface Blocker {
 export interface HeldLock {
   cls: string;
   name: string;
+  /** the run's lockdep index of cls, when the lock knows it */
+  clsId?: number;
 }
 
 export class SimThread {
@@ -93,6 +95,8 @@ export class Sim {
   readonly threads: SimThread[] = [];
   readonly lockdep: Lockdep;
   readonly opts: SimOptions;
+  /** opts.record: callers test it before building a trace line */
+  readonly rec: boolean;
   step = 0;
   current: SimThread | null = null;
   readonly trace: TraceEvent[] = [];
@@ -113,6 +117,7 @@ export class Sim {
 
   constructor(opts: SimOptions) {
     this.opts = opts;
+    this.rec = opts.record;
     this.tracking = opts.track === true;
     this.lockdep = new Lockdep(this);
   }
@@ -171,7 +176,7 @@ export class Sim {
   /** Mark the current thread asleep on `b`; the caller must `yield` next. */
   block(b: Blocker): void {
     this.me.blocked = b;
-    this.log(`waits in ${b.what}`, 'block');
+    if (this.rec) this.log(`waits in ${b.what}`, 'block');
   }
 
   /** Make a sleeping thread runnable (the waker's half of every primitive). */
@@ -195,10 +200,9 @@ export class Sim {
 
   /** Run to completion under `strategy`. */
   run(strategy: Strategy): void {
-    const runnable: SimThread[] = [];
     let prev: SimThread | null = null;
     for (;;) {
-      runnable.length = 0;
+      const runnable: SimThread[] = [];
       for (const t of this.threads) if (t.runnable) runnable.push(t);
       if (runnable.length === 0) {
         if (this.threads.some((t) => !t.done)) this.stuck();

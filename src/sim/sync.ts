@@ -25,6 +25,7 @@ function dropHeld(t: SimThread, name: string): void {
 export class Spinlock {
   readonly name: string;
   readonly cls: string;
+  readonly clsId: number;
   readonly obj: number;
   owner: SimThread | null = null;
   private readonly spinners: SimThread[] = [];
@@ -32,13 +33,14 @@ export class Spinlock {
     this.name = name;
     this.cls = `spin:${cls}`;
     this.obj = sim.obj();
+    this.clsId = sim.lockdep.classId(this.cls);
   }
 
   *lock(sim: Sim): Generator<void, void, void> {
     yield;
     const t = sim.me;
     sim.touch(this.obj, true);
-    sim.lockdep.acquire(this.cls);
+    sim.lockdep.acquire(this.clsId);
     t.preempt++;
     while (this.owner !== null) {
       if (this.owner === t) {
@@ -54,7 +56,7 @@ export class Spinlock {
       sim.touch(this.obj, true);
     }
     this.owner = t;
-    t.held.push({ cls: this.cls, name: this.name });
+    t.held.push({ cls: this.cls, name: this.name, clsId: this.clsId });
   }
 
   unlock(sim: Sim): void {
@@ -77,6 +79,7 @@ export class Spinlock {
 export class Mutex {
   readonly name: string;
   readonly cls: string;
+  readonly clsId: number;
   readonly obj: number;
   owner: SimThread | null = null;
   private readonly waiters: SimThread[] = [];
@@ -84,6 +87,7 @@ export class Mutex {
     this.name = name;
     this.cls = cls;
     this.obj = sim.obj();
+    this.clsId = sim.lockdep.classId(cls);
   }
 
   *lock(sim: Sim): Generator<void, void, void> {
@@ -91,7 +95,7 @@ export class Mutex {
     const t = sim.me;
     sim.touch(this.obj, true);
     mightSleep(sim, `mutex_lock(${this.name})`);
-    sim.lockdep.acquire(this.cls);
+    sim.lockdep.acquire(this.clsId);
     while (this.owner !== null) {
       if (!this.waiters.includes(t)) this.waiters.push(t);
       sim.block({ what: `mutex_lock(${this.name})`, holder: () => this.owner });
@@ -101,7 +105,7 @@ export class Mutex {
     const i = this.waiters.indexOf(t);
     if (i >= 0) this.waiters.splice(i, 1);
     this.owner = t;
-    t.held.push({ cls: this.cls, name: this.name });
+    t.held.push({ cls: this.cls, name: this.name, clsId: this.clsId });
   }
 
   unlock(sim: Sim): void {
@@ -135,6 +139,7 @@ export class RwSem {
   /** leave acquisitions and releases out of the trace (e.g. mmap_sem, taken by every fault) */
   readonly quiet: boolean;
   readonly obj: number;
+  readonly clsId: number;
   readers: SimThread[] = [];
   writer: SimThread | null = null;
   private readonly queue: RwWaiter[] = [];
@@ -143,13 +148,14 @@ export class RwSem {
     this.cls = cls;
     this.quiet = quiet;
     this.obj = sim.obj();
+    this.clsId = sim.lockdep.classId(cls);
   }
 
   *downRead(sim: Sim): Generator<void, void, void> {
     yield;
     const t = sim.me;
     mightSleep(sim, `down_read(${this.name})`);
-    sim.lockdep.acquire(this.cls);
+    sim.lockdep.acquire(this.clsId);
     // Uncontended read acquisitions (and releases) commute with each other: a read touch.
     sim.touch(this.obj, this.writer !== null || this.queue.length > 0);
     if (this.writer === null && this.queue.length === 0) {
@@ -157,23 +163,23 @@ export class RwSem {
     } else {
       yield* this.wait(sim, false);
     }
-    t.held.push({ cls: this.cls, name: this.name });
-    if (!this.quiet) sim.log(`down_read(${this.name})`);
+    t.held.push({ cls: this.cls, name: this.name, clsId: this.clsId });
+    if (!this.quiet && sim.rec) sim.log(`down_read(${this.name})`);
   }
 
   *downWrite(sim: Sim): Generator<void, void, void> {
     yield;
     const t = sim.me;
     mightSleep(sim, `down_write(${this.name})`);
-    sim.lockdep.acquire(this.cls);
+    sim.lockdep.acquire(this.clsId);
     sim.touch(this.obj, true);
     if (this.writer === null && this.readers.length === 0 && this.queue.length === 0) {
       this.writer = t;
     } else {
       yield* this.wait(sim, true);
     }
-    t.held.push({ cls: this.cls, name: this.name });
-    if (!this.quiet) sim.log(`down_write(${this.name})`);
+    t.held.push({ cls: this.cls, name: this.name, clsId: this.clsId });
+    if (!this.quiet && sim.rec) sim.log(`down_write(${this.name})`);
   }
 
   private *wait(sim: Sim, write: boolean): Generator<void, void, void> {
@@ -196,7 +202,7 @@ export class RwSem {
     }
     this.readers.splice(i, 1);
     dropHeld(t, this.name);
-    if (!this.quiet) sim.log(`up_read(${this.name})`);
+    if (!this.quiet && sim.rec) sim.log(`up_read(${this.name})`);
     if (this.readers.length === 0) this.wakeFront(sim);
   }
 
@@ -209,7 +215,7 @@ export class RwSem {
     }
     this.writer = null;
     dropHeld(t, this.name);
-    if (!this.quiet) sim.log(`up_write(${this.name})`);
+    if (!this.quiet && sim.rec) sim.log(`up_write(${this.name})`);
     this.wakeFront(sim);
   }
 
@@ -240,17 +246,19 @@ export class RwSem {
 export class LockdepMap {
   readonly name: string;
   readonly cls: string;
+  readonly clsId: number;
   private readonly depth = new Map<number, number>();
-  constructor(name: string, cls: string) {
+  constructor(sim: Sim, name: string, cls: string) {
     this.name = name;
     this.cls = cls;
+    this.clsId = sim.lockdep.classId(cls);
   }
   acquire(sim: Sim): void {
     const t = sim.me;
     const d = this.depth.get(t.id) ?? 0;
     if (d === 0) {
-      sim.lockdep.acquire(this.cls);
-      t.held.push({ cls: this.cls, name: this.name });
+      sim.lockdep.acquire(this.clsId);
+      t.held.push({ cls: this.cls, name: this.name, clsId: this.clsId });
     }
     this.depth.set(t.id, d + 1);
   }

@@ -15,13 +15,22 @@ import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
 /** Per-run ext4 superblock state: freeze protection and the journal, as lockdep sees them. */
 export class Ext4Sb {
   /** sb_start_pagefault(): percpu freeze protection; no freeze happens in a scenario */
-  readonly pagefault = new LockdepMap('sb_pagefaults', 'sb_writers (SB_FREEZE_PAGEFAULT)');
+  readonly pagefault: LockdepMap;
   /** a running jbd2 handle; nested starts join it (jbd2__journal_start(): h_ref++) */
-  readonly handle = new LockdepMap('jbd2_handle', 'jbd2_handle');
+  readonly handle: LockdepMap;
+  constructor(k: KernelState) {
+    this.pagefault = new LockdepMap(k.sim, 'sb_pagefaults', 'sb_writers (SB_FREEZE_PAGEFAULT)');
+    this.handle = new LockdepMap(k.sim, 'jbd2_handle', 'jbd2_handle');
+  }
 }
 
+const superblocks = new WeakMap<KernelState, Ext4Sb>();
+
+/** The ext4 superblock state of this machine (one ext4 filesystem per scenario). */
 function sbOf(k: KernelState): Ext4Sb {
-  return (k as KernelState & { ext4sb?: Ext4Sb }).ext4sb ??= new Ext4Sb();
+  let sb = superblocks.get(k);
+  if (sb === undefined) superblocks.set(k, (sb = new Ext4Sb(k)));
+  return sb;
 }
 
 function toBh(r: MapResult): Bh {
@@ -123,7 +132,7 @@ function* ext4DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
   yield; // i_size_read()
   let ret: number;
   if (vmf.pgoff >= inode.size) {
-    sim.log(`ext4_dax_pfn_mkwrite: i_size ${inode.size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    if (sim.rec) sim.log(`ext4_dax_pfn_mkwrite: i_size ${inode.size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     ret = VM_FAULT_SIGBUS;
   } else {
     ret = k.flags.dax_entry_lock ? yield* daxPfnMkwriteV47(k, vma, vmf) : yield* daxPfnMkwriteV46(k, vma, vmf);
@@ -151,7 +160,7 @@ function* ext4Truncate(k: KernelState, inode: Inode): Generator<void, void, void
   sb.handle.acquire(k.sim);
   const freed = yield* ext4RemoveSpace(k, inode, inode.size, Number.MAX_SAFE_INTEGER);
   sb.handle.release(k.sim);
-  if (freed.length) k.sim.log(`ext4_truncate: free blk ${freed.join(',')}`);
+  if (freed.length && k.sim.rec) k.sim.log(`ext4_truncate: free blk ${freed.join(',')}`);
 }
 
 // do_truncate() -> notify_change() -> fs/ext4/inode.c ext4_setattr(ATTR_SIZE),
@@ -169,7 +178,7 @@ export function* ext4SetattrSize(k: KernelState, inode: Inode, newSize: number):
     inode.setSize(newSize); // i_size_write() under i_data_sem
     inode.iDataSem.upWrite(sim);
     sb.handle.release(sim);
-    sim.log(`i_size_write(${inode.name}, ${newSize})`);
+    if (sim.rec) sim.log(`i_size_write(${inode.name}, ${newSize})`);
   }
   if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
   yield* truncatePagecache(k, inode.mapping, inode.size);
@@ -196,7 +205,7 @@ export function* ext4PunchHole(k: KernelState, inode: Inode, first: number, coun
   yield* truncatePagecacheRange(k, inode.mapping, first, last);
   sb.handle.acquire(sim);
   const freed = yield* ext4RemoveSpace(k, inode, first, last);
-  if (freed.length) sim.log(`ext4_punch_hole: free blk ${freed.join(',')}`);
+  if (freed.length && sim.rec) sim.log(`ext4_punch_hole: free blk ${freed.join(',')}`);
   sb.handle.release(sim);
   if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upWrite(sim);
   inode.iRwsem.upWrite(sim);
