@@ -28,13 +28,7 @@ export function exploreScenario(
   const res = explore(
     () => {
       const { sim, model } = buildRun(scn, kernel.flags, { track: true, maxSteps: opts.maxSteps ?? EXPLORE_MAX_STEPS });
-      // the explorer calls sim.run(); the final-state check runs after it
-      const run = sim.run.bind(sim);
-      sim.run = (strategy: Strategy) => {
-        sim.run = run;
-        finishRun(scn, sim, model, strategy);
-      };
-      return sim;
+      return { sim, run: (strategy: Strategy) => finishRun(scn, sim, model, strategy) };
     },
     { dpor, preemptions: opts.preemptions, maxExecutions: opts.maxExecutions ?? DEFAULT_MAX_EXECUTIONS },
   );

@@ -58,6 +58,8 @@ export interface FoundViolation {
   choices: number[];
   /** executions that showed it */
   count: number;
+  /** the number of executions explored when it was first seen (1-based) */
+  firstAt: number;
 }
 
 export interface ExploreResult {
@@ -171,11 +173,14 @@ class ExplorerStrategy implements Strategy {
   }
 }
 
-/**
- * Explores every schedule of the program `fresh()` builds (a new Sim with its
- * threads spawned and footprint tracking on) up to the options' limits.
- */
-export function explore(fresh: () => Sim, opts: ExploreOptions): ExploreResult {
+/** One execution of the program: a new engine with its threads spawned (tracking footprints), and how to run it. */
+export interface Execution {
+  sim: Sim;
+  run(strategy: Strategy): void;
+}
+
+/** Explores every schedule of the program `fresh()` builds, up to the options' limits. */
+export function explore(fresh: () => Execution, opts: ExploreOptions): ExploreResult {
   const nodes: Node[] = [];
   let prefix: number[] = [];
   const found = new Map<string, FoundViolation>();
@@ -186,9 +191,9 @@ export function explore(fresh: () => Sim, opts: ExploreOptions): ExploreResult {
     if (executions + sleepBlocked >= opts.maxExecutions) {
       return { executions, sleepBlocked, complete: false, violations: [...found.values()], maxDepth };
     }
-    const sim = fresh();
-    const strategy = new ExplorerStrategy(nodes, prefix, opts);
-    sim.run(strategy);
+    const exec = fresh();
+    const sim = exec.sim;
+    exec.run(new ExplorerStrategy(nodes, prefix, opts));
     maxDepth = Math.max(maxDepth, sim.step);
     // a trailing placeholder node (the child of the last step) is not a state to backtrack to
     if (nodes.length > sim.step && nodes[nodes.length - 1]!.chosen === -1 && !sim.aborted) nodes.length = sim.step;
@@ -197,7 +202,7 @@ export function explore(fresh: () => Sim, opts: ExploreOptions): ExploreResult {
       if (nodes.length > sim.step) nodes.length = sim.step;
     } else {
       executions++;
-      for (const v of sim.violations) record(found, v, sim.choices);
+      for (const v of sim.violations) record(found, v, sim.choices, executions);
     }
     // Backtrack to the deepest state with an unexplored, awake choice.
     let d = nodes.length - 1;
@@ -220,8 +225,8 @@ export function explore(fresh: () => Sim, opts: ExploreOptions): ExploreResult {
   }
 }
 
-function record(found: Map<string, FoundViolation>, v: EngineViolation, choices: number[]): void {
+function record(found: Map<string, FoundViolation>, v: EngineViolation, choices: number[], at: number): void {
   const f = found.get(v.id);
-  if (f === undefined) found.set(v.id, { id: v.id, message: v.message, thread: v.thread, choices: choices.slice(), count: 1 });
+  if (f === undefined) found.set(v.id, { id: v.id, message: v.message, thread: v.thread, choices: choices.slice(), count: 1, firstAt: at });
   else f.count++;
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sim, type ThreadBody } from '../../src/sim/engine.js';
-import { explore, type ExploreOptions } from '../../src/sim/explore.js';
+import { explore, type Execution, type ExploreOptions } from '../../src/sim/explore.js';
 import { makeRng } from '../../src/sim/rng.js';
 import { Mutex } from '../../src/sim/sync.js';
 
@@ -35,7 +35,7 @@ function genProgram(seed: string): Instr[][] {
 }
 
 /** Runs programs on the engine: variables are shared objects 1000+v; each access is one step. */
-function build(prog: Instr[][], finals: Set<string>): () => Sim {
+function build(prog: Instr[][], finals: Set<string>): () => Execution {
   return () => {
     const sim = new Sim({ record: false, maxSteps: 1000, track: true });
     const vars = [0, 0, 0];
@@ -71,12 +71,13 @@ function build(prog: Instr[][], finals: Set<string>): () => Sim {
         if (finished === prog.length) finals.add(vars.join(','));
       })());
     });
-    const run = sim.run.bind(sim);
-    sim.run = (s) => {
-      run(s);
-      if (!sim.aborted && finished < prog.length) finals.add(`stuck:${vars.join(',')}`);
+    return {
+      sim,
+      run: (s) => {
+        sim.run(s);
+        if (!sim.aborted && finished < prog.length) finals.add(`stuck:${vars.join(',')}`);
+      },
     };
-    return sim;
   };
 }
 
