@@ -8,14 +8,14 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { InputError, diag, type Diagnostic } from '../scenario/diagnostic.js';
 import type { Scenario } from '../scenario/types.js';
 import { reproduceLine } from '../report/pretty.js';
-import { chalkFor, type Io } from './io.js';
+import { type Io } from './io.js';
 import { vocabulary } from './vocab.js';
+import { caseNamer, openReport, skippedCase, verdictCase, type ReportOpts } from './report.js';
+import { VERSION } from '../version.js';
 
-export interface CheckOpts {
+export interface CheckOpts extends ReportOpts {
   runs: number;
-  reporter: 'pretty' | 'json';
   maxSteps?: number;
-  color?: boolean;
 }
 
 export interface PairResult {
@@ -29,6 +29,8 @@ export interface PairResult {
   schedules: number;
   /** a replay line for the first schedule that disagrees with the expectation */
   reproduce: string | null;
+  /** that schedule: its seed and token */
+  failing: { seed: number; schedule: string } | null;
 }
 
 /** Scenario files named by the arguments: files as given, directories' *.yaml / *.yml sorted. */
@@ -59,19 +61,24 @@ export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' |
   const seen = new Map<string, number>();
   const want = new Set(expected === 'clean' ? [] : expected);
   let reproduce: string | null = null;
+  let failing: PairResult['failing'] = null;
   for (let s = 0; s < runs; s++) {
     const r = runScenario(scn, { kernel: kernelName, seed: String(s), maxSteps });
     for (const v of r.violations) {
       if (!seen.has(v.id)) seen.set(v.id, s);
-      if (!want.has(v.id) && reproduce === null) reproduce = reproduceLine(r);
+      if (!want.has(v.id) && reproduce === null) {
+        reproduce = reproduceLine(r);
+        failing = { seed: s, schedule: r.schedule };
+      }
     }
   }
   const matched = [...seen.keys()].every((id) => want.has(id)) && [...want].every((id) => seen.has(id));
-  return { file: scn.file, scenario: scn.name, kernel: kernelName, expected, seen, matched, schedules: runs, reproduce };
+  return { file: scn.file, scenario: scn.name, kernel: kernelName, expected, seen, matched, schedules: runs, reproduce, failing };
 }
 
 export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io): number {
   const files = scenarioFiles(paths);
+  const report = openReport(opts, io);
   const vocab = vocabulary();
   const scenarios: Scenario[] = [];
   const diags: Diagnostic[] = [];
@@ -87,56 +94,26 @@ export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io):
   }
   if (diags.length) throw new InputError(diags);
 
-  const c = chalkFor(opts.color, io.env, io.stdout);
-  const results: PairResult[] = [];
-  const lines: string[] = [];
+  const out = report.reporter;
+  const name = caseNamer(scenarios);
+  out.start({ command: 'check', daxsim: VERSION, runs: opts.runs, cases: scenarios.reduce((n, scn) => n + Math.max(1, scn.expect.length), 0) });
+  let failed = 0;
   for (const scn of scenarios) {
     if (scn.expect.length === 0) {
-      lines.push(`${c.yellow('-')} ${scn.file}: no expect: block, nothing to check`);
+      out.case(skippedCase(scn, name(scn, null), 'no expect: block, nothing to check'));
       continue;
     }
     for (const e of scn.expect) {
       const r = checkPair(scn, e.kernel, e.verdict, opts.runs, opts.maxSteps);
-      results.push(r);
-      lines.push(renderPair(r, c));
+      // The first disagreeing schedule is replayed with its trace recorded, for the reports.
+      const failing = r.failing === null ? null : { seed: r.failing.seed, result: runScenario(scn, { kernel: r.kernel, schedule: r.failing.schedule, record: true, maxSteps: opts.maxSteps }) };
+      const c = verdictCase(scn, e, { kernel: r.kernel, expected: r.expected, seen: r.seen, schedules: r.schedules, exploration: 'sampled', failing }, name(scn, e.kernel));
+      if (c.status === 'fail') failed++;
+      out.case(c);
     }
   }
-  const ok = results.filter((r) => r.matched).length;
-  if (opts.reporter === 'json') {
-    io.stdout.write(JSON.stringify({
-      version: 1,
-      runs: opts.runs,
-      matched: ok,
-      total: results.length,
-      results: results.map((r) => ({
-        file: r.file,
-        scenario: r.scenario,
-        kernel: r.kernel,
-        expected: r.expected,
-        seen: Object.fromEntries(r.seen),
-        matched: r.matched,
-        schedules: r.schedules,
-        exploration: 'sampled',
-        reproduce: r.reproduce,
-      })),
-    }, null, 2) + '\n');
-  } else {
-    io.stdout.write(lines.join('\n') + '\n');
-    io.stdout.write(`\n${ok} of ${results.length} verdicts matched (sampled: ${opts.runs} random schedules per scenario and kernel; a sampled clean is evidence, not a proof)\n`);
-  }
-  return ok === results.length ? 0 : 1;
-}
-
-function renderPair(r: PairResult, c: ReturnType<typeof chalkFor>): string {
-  const exp = r.expected === 'clean' ? 'clean' : `[${r.expected.join(', ')}]`;
-  const seen = r.seen.size === 0 ? 'no violation' : [...r.seen].map(([id, s]) => `${id} (seed ${s})`).join(', ');
-  const mark = r.matched ? c.green('✓') : c.red('✗');
-  let s = `${mark} ${r.file}  ${r.kernel}  expected ${exp}, saw ${seen} in ${r.schedules} schedules`;
-  if (!r.matched) {
-    const want = new Set(r.expected === 'clean' ? [] : r.expected);
-    const missing = [...want].filter((id) => !r.seen.has(id));
-    if (missing.length) s += `\n    not seen: ${missing.join(', ')}`;
-    if (r.reproduce) s += `\n    ${r.reproduce}`;
-  }
-  return s;
+  const code = failed === 0 ? 0 : 1;
+  out.end({ exitCode: code });
+  report.finish();
+  return code;
 }

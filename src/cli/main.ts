@@ -8,8 +8,10 @@ import { chalkFor, type Io } from './io.js';
 import { runCommand } from './run.js';
 import { checkCommand } from './check.js';
 import { kernelsCommand, invariantsCommand, schemaCommand } from './info.js';
+import { VERSION } from '../version.js';
+import { REPORTERS } from '../report/index.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface CommonOpts {
   color?: boolean;
@@ -41,7 +43,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     })
     .showHelpAfterError('(run daxsim --help for usage)');
 
-  const reporter = () => new Option('--reporter <name>', 'output format').choices(['pretty', 'json']).default('pretty');
+  const reporter = () => new Option('--reporter <name>', 'output format').choices([...REPORTERS]).default('pretty');
+  const reporterOut = () => new Option('--reporter-out <file>', 'write the report to this file (atomically; stdout then shows the pretty report)');
   const maxSteps = () => new Option('--max-steps <n>', 'step budget per run; running out is a livelock').argParser(parseCount('--max-steps', 100_000_000));
 
   program
@@ -53,6 +56,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--schedule <token>', 'replay this schedule token')
     .addOption(new Option('--runs <n>', 'without --seed or --schedule: try seeds 0..n-1 and show the first that fails').argParser(parseCount('--runs', 10_000_000)).default(1000))
     .addOption(reporter())
+    .addOption(reporterOut())
+    .option('--trace-out <file>', 'write the shown run as Chrome Trace Event JSON (open it in ui.perfetto.dev)')
     .addOption(maxSteps())
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')
@@ -66,6 +71,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .argument('<paths...>', 'scenario files or directories (*.yaml inside, sorted)')
     .addOption(new Option('--runs <n>', 'random schedules per scenario and kernel').argParser(parseCount('--runs', 10_000_000)).default(1000))
     .addOption(reporter())
+    .addOption(reporterOut())
     .addOption(maxSteps())
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')

@@ -3,19 +3,20 @@ import { findProfile, PROFILES } from '../kernel/versions.js';
 import { runScenario, kernelFor, assertSupported, type RunResult } from '../check/run.js';
 import { loadScenarioFile } from '../scenario/load.js';
 import { InputError } from '../scenario/diagnostic.js';
-import { renderRun } from '../report/pretty.js';
-import { runToJson } from '../report/json.js';
-import { chalkFor, type Io } from './io.js';
+import { chromeTraceJson, toChromeTrace } from '../report/perfetto.js';
+import { type Io } from './io.js';
 import { vocabulary } from './vocab.js';
+import { checkOutPath, openReport, runCase, writeOut, type ReportOpts } from './report.js';
+import { VERSION } from '../version.js';
 
-export interface RunOpts {
+export interface RunOpts extends ReportOpts {
   kernel?: string;
   seed?: string;
   schedule?: string;
   runs: number;
-  reporter: 'pretty' | 'json';
   maxSteps?: number;
-  color?: boolean;
+  /** write the shown run as a Chrome Trace Event file (Perfetto) */
+  traceOut?: string;
 }
 
 export function checkKernelFlag(name: string | undefined): void {
@@ -26,13 +27,15 @@ export function checkKernelFlag(name: string | undefined): void {
 
 export function runCommand(file: string, opts: RunOpts, io: Io): number {
   checkKernelFlag(opts.kernel);
+  checkOutPath('--trace-out', opts.traceOut);
+  const report = openReport(opts, io);
   const scn = loadScenarioFile(file, vocabulary());
   const kernel = kernelFor(scn, opts.kernel);
   assertSupported(scn, kernel);
   const base = { kernel: kernel.name, maxSteps: opts.maxSteps };
   let r: RunResult;
   let header: string;
-  const extra: Record<string, unknown> = {};
+  let searched: number | undefined;
   if (opts.schedule !== undefined) {
     r = runScenario(scn, { ...base, schedule: opts.schedule, record: true });
     header = 'replayed schedule';
@@ -51,12 +54,14 @@ export function runCommand(file: string, opts: RunOpts, io: Io): number {
     header = failing !== null
       ? `seed ${failing}, the first of seeds 0..${opts.runs - 1} that fails`
       : `no violation in seeds 0..${opts.runs - 1} (sampled, not a proof); seed 0 shown`;
-    extra.searched = opts.runs;
+    searched = opts.runs;
   }
-  if (opts.reporter === 'json') {
-    io.stdout.write(JSON.stringify(runToJson(r, extra), null, 2) + '\n');
-  } else {
-    io.stdout.write(renderRun(r, chalkFor(opts.color, io.env, io.stdout), header));
-  }
-  return r.violations.length > 0 ? 1 : 0;
+  const code = r.violations.length > 0 ? 1 : 0;
+  if (opts.traceOut !== undefined) writeOut('--trace-out', opts.traceOut, chromeTraceJson(toChromeTrace(r, VERSION)));
+  const out = report.reporter;
+  out.start({ command: 'run', daxsim: VERSION, cases: 1 });
+  out.case(runCase(scn, r, header, searched));
+  out.end({ exitCode: code });
+  report.finish();
+  return code;
 }

@@ -4,6 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { RunResult } from '../check/run.js';
 import { INVARIANTS } from '../check/invariants.js';
+import { caseSummary, tally, type ReportCase, type ReportStart, type Reporter, type Sink, type Tally } from './model.js';
 
 const MAX_COL = 64;
 
@@ -21,6 +22,22 @@ function wrap(text: string, width: number): string[] {
   return out;
 }
 
+/**
+ * Text from a scenario (a stored value may hold anything) made safe for a
+ * terminal or a CI log: control characters, which could move the cursor,
+ * start a new line that a CI runner reads as a command, or change colours,
+ * are shown as escapes (`\n`, `\x1b`).
+ */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (ch) => {
+    if (ch === '\n') return '\\n';
+    if (ch === '\t') return '\\t';
+    if (ch === '\r') return '\\r';
+    const n = ch.charCodeAt(0);
+    return n > 0xff ? `\\u${n.toString(16).padStart(4, '0')}` : `\\x${n.toString(16).padStart(2, '0')}`;
+  });
+}
+
 export function reproduceLine(r: RunResult): string {
   return `Reproduce: daxsim run ${r.file} --kernel ${r.kernel} --schedule ${r.schedule}`;
 }
@@ -34,7 +51,7 @@ export function renderTrace(r: RunResult, c: ChalkInstance): string {
   const n = r.threads.length;
   const cols: string[][] = r.threads.map(() => []);
   const shown = r.trace.filter((e) => e.kind !== 'enter' && e.kind !== 'exit' && e.kind !== 'wake');
-  for (const e of shown) if (e.thread >= 0) cols[e.thread]!.push(e.text);
+  for (const e of shown) if (e.thread >= 0) cols[e.thread]!.push(printable(e.text));
   const width = r.threads.map((name, i) => Math.min(MAX_COL, Math.max(name.length, ...cols[i]!.map((t) => t.length + 2))));
   const lines: string[] = [];
   const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - s.length));
@@ -42,7 +59,7 @@ export function renderTrace(r: RunResult, c: ChalkInstance): string {
   let lastStep = -1;
   for (const e of shown) {
     const col = e.thread < 0 ? 0 : e.thread;
-    let text = e.text;
+    let text = printable(e.text);
     let style = (s: string) => s;
     if (e.kind === 'op') {
       text = `── ${text}`;
@@ -74,7 +91,7 @@ export function renderViolations(r: RunResult, c: ChalkInstance): string {
   for (const v of r.violations) {
     const where = v.op ? ` (${r.file}:${v.op.pos.line}:${v.op.pos.col})` : '';
     out.push(`${c.red('✗ ' + v.id)} at step ${v.step}${v.thread ? `, ${v.thread}` : ''}${where}: ${promiseOf(v.id)}.`);
-    out.push(`    ${v.message}`);
+    out.push(`    ${printable(v.message)}`);
   }
   return out.join('\n') + '\n';
 }
@@ -86,4 +103,51 @@ export function renderRun(r: RunResult, c: ChalkInstance, header: string): strin
   s += '\n' + renderViolations(r, c);
   s += `\n${reproduceLine(r)}\n`;
   return s;
+}
+
+/** One line per case of `check` (plus what was not seen and the reproduce line when it failed). */
+export function renderCheckCase(k: ReportCase, c: ChalkInstance): string {
+  if (k.status === 'skip') return `${c.yellow('-')} ${k.file}: ${k.reason ?? 'skipped'}`;
+  const mark = k.status === 'pass' ? c.green('✓') : c.red('✗');
+  let s = `${mark} ${k.file}  ${k.kernel}  ${caseSummary(k)}`;
+  if (k.status === 'fail') {
+    if (k.missing.length) s += `\n    not seen: ${k.missing.join(', ')}`;
+    if (k.reproduce) s += `\n    ${k.reproduce}`;
+  }
+  return s;
+}
+
+/** The summary line under `check`'s cases. */
+export function renderCheckSummary(t: Tally, runs: number | undefined): string {
+  const matched = t.passed;
+  const of = t.passed + t.failed;
+  const how = runs !== undefined
+    ? ` (sampled: ${runs} random schedules per scenario and kernel; a sampled clean is evidence, not a proof)`
+    : '';
+  return `${matched} of ${of} verdicts matched${how}`;
+}
+
+/** The human report: `run` prints the interleaving; `check` one line per case and a summary. */
+export class PrettyReporter implements Reporter {
+  private begin: ReportStart | null = null;
+  private readonly cases: ReportCase[] = [];
+  constructor(private readonly out: Sink, private readonly c: ChalkInstance) {}
+
+  start(s: ReportStart): void {
+    this.begin = s;
+  }
+
+  case(k: ReportCase): void {
+    this.cases.push(k);
+    if (this.begin?.command === 'run') {
+      if (k.shown) this.out.write(renderRun(k.shown.result, this.c, k.shown.how));
+    } else {
+      this.out.write(renderCheckCase(k, this.c) + '\n');
+    }
+  }
+
+  end(): void {
+    if (this.begin?.command === 'run') return;
+    this.out.write(`\n${renderCheckSummary(tally(this.cases), this.begin?.runs)}\n`);
+  }
 }

@@ -1,7 +1,7 @@
 // YAML scenario text -> typed Scenario (DESIGN §3, format v1). Every problem is
 // reported as `file:line:col: message`; all of them are collected and thrown
 // together as one InputError, sorted by position. Never a stack trace.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Document, Scalar, YAMLError, YAMLMap, YAMLSeq } from 'yaml';
 import { InputError, diag } from './diagnostic.js';
@@ -117,6 +117,29 @@ export function loadScenario(text: string, file: string, vocab: Vocabulary): Sce
   return scenario;
 }
 
+/**
+ * Reads at most `max` bytes: a device or pipe named as the scenario
+ * (/dev/zero, /dev/stdin) is read no further than the size limit, so it can
+ * neither hang the loader on an endless stream nor exhaust memory.
+ */
+function readAtMost(path: string, max: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < max) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, max - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads a scenario file (UTF-8, at most LIMITS.fileBytes) and loads it. */
 export function loadScenarioFile(path: string, vocab: Vocabulary): Scenario {
   const start: Pos = { line: 1, col: 1 };
@@ -127,7 +150,7 @@ export function loadScenarioFile(path: string, vocab: Vocabulary): Scenario {
     if (st.isFile() && st.size > LIMITS.fileBytes) {
       throw new InputError([diag(path, start, `input is too large: ${st.size} bytes (the limit is ${LIMITS.fileBytes} bytes)`)]);
     }
-    buf = readFileSync(path);
+    buf = readAtMost(path, LIMITS.fileBytes + 1);
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError([diag(path, start, `cannot read scenario: ${fsErrorText(e)}`)]);
@@ -768,6 +791,7 @@ class Loader {
 
     const name = top.get('name');
     if (name) {
+      scenario.namePos = name.keyPos;
       const s = this.string(name);
       if (s !== undefined) {
         if (KEBAB_RE.test(s)) scenario.name = s;

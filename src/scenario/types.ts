@@ -117,6 +117,8 @@ export interface Scenario {
   final: FinalSpec | null;
   expect: ExpectEntry[];
   pos: Pos;
+  /** position of the `name:` key (reports point at it) */
+  namePos?: Pos;
 }
 
 /** What the loader needs to know about the rest of daxsim (injected, so `scenario` imports nothing downstream). */

@@ -120,6 +120,7 @@ test('the DESIGN §3 example loads into the expected structure', () => {
       { kernel: 'v4.7', verdict: 'clean', pos: { line: 30, col: 3 } },
     ],
     pos: { line: 2, col: 1 },
+    namePos: { line: 2, col: 1 },
   };
   assert.deepEqual(s, expected);
 });
