@@ -8,6 +8,8 @@ import { chalkFor, type Io } from './io.js';
 import { runCommand } from './run.js';
 import { checkCommand } from './check.js';
 import { kernelsCommand, invariantsCommand, schemaCommand } from './info.js';
+import { fuzzCommand, parseShard } from './fuzz.js';
+import { exploreCommand } from './explore.js';
 import { VERSION } from '../version.js';
 import { REPORTERS } from '../report/index.js';
 
@@ -24,6 +26,11 @@ export function parseCount(name: string, max: number) {
     if (n < 1 || n > max) throw new InvalidArgumentError(`${name} must be between 1 and ${max}`);
     return n;
   };
+}
+
+export function parseBound(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 1000) throw new InvalidArgumentError('expected a number of preemptions, 0 to 1000');
+  return Number(v);
 }
 
 export function parseSeed(v: string): string {
@@ -77,6 +84,51 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--no-color', 'no colour')
     .action((paths: string[], opts) => {
       code = checkCommand(paths, opts, io);
+    });
+
+  program
+    .command('fuzz')
+    .description('run many schedules from seeds; stop at the lowest failing seed, shrink it and show it')
+    .argument('<scenarios...>', 'scenario files')
+    .option('--kernel <version>', 'kernel profile (default: each scenario\'s kernel:, else its first expect: key)')
+    .addOption(new Option('--strategy <name>', 'scheduler: random, pct (Burckhardt et al. 2010), or portfolio (random, pct d=1..3 in turn)').choices(['random', 'pct', 'portfolio']).default('pct'))
+    .addOption(new Option('--depth <d>', 'PCT bug depth').argParser(parseCount('--depth', 10)).default(3))
+    .addOption(new Option('--runs <n>', 'seeds 0..n-1').argParser(parseCount('--runs', 1_000_000_000)).default(10_000))
+    .addOption(new Option('--time <seconds>', 'stop after this long (the report says how many schedules ran)').argParser(parseCount('--time', 1_000_000)))
+    .addOption(new Option('--jobs <n>', 'worker threads (the output is the same for any n)').argParser(parseCount('--jobs', 64)).default(1))
+    .addOption(new Option('--shard <i/n>', 'run only seeds s with s % n == i-1 (1-based, as jest and playwright)').argParser(parseShard).default({ i: 1, n: 1 }, '1/1'))
+    .option('--keep-going', 'collect every distinct violation (by id and place) instead of stopping at the first')
+    .addOption(new Option('--reporter <name>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .addOption(maxSteps())
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour')
+    .action(async (files: string[], opts) => {
+      let sigint = false;
+      const onSig = () => {
+        sigint = true;
+      };
+      process.on('SIGINT', onSig);
+      try {
+        code = await fuzzCommand(files, opts, io, () => sigint);
+      } finally {
+        process.off('SIGINT', onSig);
+      }
+    });
+
+  program
+    .command('explore')
+    .description('explore every interleaving that matters (DPOR), or every schedule within a preemption bound')
+    .argument('<scenario>', 'a scenario YAML file')
+    .option('--kernel <version>', 'kernel profile')
+    .addOption(new Option('--preemptions <b>', 'only schedules with at most b preemptions (CHESS-style bound)').argParser(parseBound))
+    .option('--no-dpor', 'plain depth-first search (for comparison)')
+    .addOption(new Option('--max-executions <n>', 'stop after this many executions').argParser(parseCount('--max-executions', 1_000_000_000)))
+    .addOption(new Option('--reporter <name>', 'output format').choices(['pretty', 'json']).default('pretty'))
+    .addOption(maxSteps())
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour')
+    .action((file: string, opts) => {
+      code = exploreCommand(file, opts, io);
     });
 
   program
