@@ -8,6 +8,7 @@ import { loadScenarioFile } from '../scenario/load.js';
 import { InputError, diag, type Diagnostic } from '../scenario/diagnostic.js';
 import type { Scenario } from '../scenario/types.js';
 import { reproduceLine } from '../report/pretty.js';
+import { exploreScenario } from '../check/explore.js';
 import { type Io } from './io.js';
 import { vocabulary } from './vocab.js';
 import { caseNamer, openReport, skippedCase, verdictCase, type ReportOpts } from './report.js';
@@ -15,6 +16,8 @@ import { VERSION } from '../version.js';
 
 export interface CheckOpts extends ReportOpts {
   runs: number;
+  /** false: always sample (--no-explore) */
+  explore?: boolean;
   maxSteps?: number;
 }
 
@@ -23,14 +26,16 @@ export interface PairResult {
   scenario: string;
   kernel: string;
   expected: 'clean' | string[];
-  /** id -> the first seed that showed it */
-  seen: Map<string, number>;
+  /** id -> the first seed that showed it (null when explored exhaustively) */
+  seen: Map<string, number | null>;
   matched: boolean;
   schedules: number;
   /** a replay line for the first schedule that disagrees with the expectation */
   reproduce: string | null;
   /** that schedule: its seed and token */
-  failing: { seed: number; schedule: string } | null;
+  failing: { seed: number | null; schedule: string } | null;
+  /** exhaustive: DPOR explored every interleaving (a proof); sampled: random seeds */
+  exploration: 'sampled' | 'exhaustive';
 }
 
 /** Scenario files named by the arguments: files as given, directories' *.yaml / *.yml sorted. */
@@ -57,9 +62,27 @@ export function scenarioFiles(paths: readonly string[]): string[] {
   return out;
 }
 
-export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' | string[], runs: number, maxSteps?: number): PairResult {
-  const seen = new Map<string, number>();
+/** Executions `check` lets DPOR take before it falls back to sampling. */
+export const CHECK_EXPLORE_BUDGET = 10_000;
+
+/**
+ * One verdict: proved by exhaustive DPOR exploration when the reduced space is
+ * small enough (CHECK_EXPLORE_BUDGET executions), else sampled with `runs` seeds.
+ */
+export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' | string[], runs: number, maxSteps?: number, tryExplore = true): PairResult {
   const want = new Set(expected === 'clean' ? [] : expected);
+  if (tryExplore) {
+    const x = exploreScenario(scn, { kernel: kernelName, maxExecutions: CHECK_EXPLORE_BUDGET });
+    if (x.complete) {
+      const seen = new Map<string, number | null>(x.violations.map((v) => [v.id, null]));
+      const bad = x.violations.find((v) => !want.has(v.id));
+      const failing = bad === undefined ? null : { seed: null, schedule: x.tokens.get(bad.id)! };
+      const matched = [...seen.keys()].every((id) => want.has(id)) && [...want].every((id) => seen.has(id));
+      const reproduce = failing === null ? null : `Reproduce: daxsim run ${scn.file} --kernel ${x.kernel} --schedule ${failing.schedule}`;
+      return { file: scn.file, scenario: scn.name, kernel: kernelName, expected, seen, matched, schedules: x.executions, reproduce, failing, exploration: 'exhaustive' };
+    }
+  }
+  const seen = new Map<string, number | null>();
   let reproduce: string | null = null;
   let failing: PairResult['failing'] = null;
   for (let s = 0; s < runs; s++) {
@@ -73,7 +96,7 @@ export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' |
     }
   }
   const matched = [...seen.keys()].every((id) => want.has(id)) && [...want].every((id) => seen.has(id));
-  return { file: scn.file, scenario: scn.name, kernel: kernelName, expected, seen, matched, schedules: runs, reproduce, failing };
+  return { file: scn.file, scenario: scn.name, kernel: kernelName, expected, seen, matched, schedules: runs, reproduce, failing, exploration: 'sampled' };
 }
 
 export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io): number {
@@ -104,10 +127,10 @@ export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io):
       continue;
     }
     for (const e of scn.expect) {
-      const r = checkPair(scn, e.kernel, e.verdict, opts.runs, opts.maxSteps);
+      const r = checkPair(scn, e.kernel, e.verdict, opts.runs, opts.maxSteps, opts.explore !== false);
       // The first disagreeing schedule is replayed with its trace recorded, for the reports.
       const failing = r.failing === null ? null : { seed: r.failing.seed, result: runScenario(scn, { kernel: r.kernel, schedule: r.failing.schedule, record: true, maxSteps: opts.maxSteps }) };
-      const c = verdictCase(scn, e, { kernel: r.kernel, expected: r.expected, seen: r.seen, schedules: r.schedules, exploration: 'sampled', failing }, name(scn, e.kernel));
+      const c = verdictCase(scn, e, { kernel: r.kernel, expected: r.expected, seen: r.seen, schedules: r.schedules, exploration: r.exploration, failing }, name(scn, e.kernel));
       if (c.status === 'fail') failed++;
       out.case(c);
     }

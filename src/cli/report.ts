@@ -123,12 +123,12 @@ export function runCase(scn: Scenario, r: RunResult, how: string, searched?: num
 export interface VerdictOutcome {
   kernel: string;
   expected: Verdict;
-  /** id -> the first seed that showed it, in the order first seen */
-  seen: Map<string, number>;
+  /** id -> the first seed that showed it (null when explored exhaustively), in the order first seen */
+  seen: Map<string, number | null>;
   schedules: number;
   exploration: 'sampled' | 'exhaustive';
   /** the first run that disagrees with the expectation, replayed with its trace recorded */
-  failing: { result: RunResult; seed: number } | null;
+  failing: { result: RunResult; seed: number | null } | null;
 }
 
 /** The case of one scenario × kernel verdict (check; fuzz and explore later). */
@@ -157,7 +157,9 @@ export function verdictCase(scn: Scenario, entry: ExpectEntry | undefined, o: Ve
     unexpected,
     schedules: o.schedules,
     exploration: o.exploration,
-    shown: status === 'fail' && o.failing ? { result: o.failing.result, how: `seed ${o.failing.seed}, the first schedule that disagrees with expect: ${o.kernel}` } : null,
+    shown: status === 'fail' && o.failing
+      ? { result: o.failing.result, how: o.failing.seed === null ? `the first explored execution that disagrees with expect: ${o.kernel}` : `seed ${o.failing.seed}, the first schedule that disagrees with expect: ${o.kernel}` }
+      : null,
     reproduce: status === 'fail' && o.failing ? reproduceLine(o.failing.result) : null,
   };
 }

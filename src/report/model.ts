@@ -117,5 +117,8 @@ export function caseSummary(c: ReportCase): string {
   const seen = c.seen.length === 0
     ? 'no violation'
     : c.seen.map((s) => (s.seed === null ? s.id : `${s.id} (seed ${s.seed})`)).join(', ');
-  return `expected ${verdictText(c.expected)}, saw ${seen} in ${c.schedules} schedule${c.schedules === 1 ? '' : 's'}`;
+  if (c.exploration === 'exhaustive') {
+    return `expected ${verdictText(c.expected)}, saw ${seen} in ${c.schedules} execution${c.schedules === 1 ? '' : 's'}: every interleaving explored (DPOR), proved`;
+  }
+  return `expected ${verdictText(c.expected)}, saw ${seen} in ${c.schedules} schedule${c.schedules === 1 ? '' : 's'} (sampled)`;
 }

@@ -4,6 +4,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { RunResult } from '../check/run.js';
 import { INVARIANTS } from '../check/invariants.js';
+import { findProfile } from '../kernel/versions.js';
 import { caseSummary, tally, type ReportCase, type ReportStart, type Reporter, type Sink, type Tally } from './model.js';
 
 const MAX_COL = 64;
@@ -96,9 +97,18 @@ export function renderViolations(r: RunResult, c: ChalkInstance): string {
   return out.join('\n') + '\n';
 }
 
+/** The flags a run changed from its profile (the scenario's overrides), as `name=on|off`. */
+export function flagOverrides(r: RunResult): string {
+  const base = findProfile(r.kernel)?.flags as Record<string, boolean> | undefined;
+  return Object.entries(r.flags)
+    .filter(([k, v]) => base === undefined || base[k] !== v)
+    .map(([k, v]) => `${k}=${v ? 'on' : 'off'}`)
+    .join(' ');
+}
+
 export function renderRun(r: RunResult, c: ChalkInstance, header: string): string {
-  const flags = Object.entries(r.flags).map(([k, v]) => `${k}=${v ? 'on' : 'off'}`).join(' ');
-  let s = `${c.bold(r.scenario)} on ${r.kernel} (${flags}), ${header}\n\n`;
+  const over = flagOverrides(r);
+  let s = `${c.bold(r.scenario)} on ${r.kernel}${over ? ` with ${over}` : ''}, ${header}\n\n`;
   s += renderTrace(r, c);
   s += '\n' + renderViolations(r, c);
   s += `\n${reproduceLine(r)}\n`;
@@ -118,13 +128,15 @@ export function renderCheckCase(k: ReportCase, c: ChalkInstance): string {
 }
 
 /** The summary line under `check`'s cases. */
-export function renderCheckSummary(t: Tally, runs: number | undefined): string {
+export function renderCheckSummary(t: Tally, runs: number | undefined, cases: readonly ReportCase[] = []): string {
   const matched = t.passed;
   const of = t.passed + t.failed;
-  const how = runs !== undefined
-    ? ` (sampled: ${runs} random schedules per scenario and kernel; a sampled clean is evidence, not a proof)`
-    : '';
-  return `${matched} of ${of} verdicts matched${how}`;
+  const proved = cases.filter((k) => k.status !== 'skip' && k.exploration === 'exhaustive').length;
+  const sampled = cases.filter((k) => k.status !== 'skip' && k.exploration === 'sampled').length;
+  const parts: string[] = [];
+  if (proved > 0) parts.push(`${proved} by exhaustive DPOR exploration, a proof`);
+  if (sampled > 0) parts.push(`${sampled} sampled${runs !== undefined ? ` with ${runs} random schedules each` : ''}: a sampled clean is evidence, not a proof`);
+  return `${matched} of ${of} verdicts matched${parts.length ? ` (${parts.join('; ')})` : ''}`;
 }
 
 /** The human report: `run` prints the interleaving; `check` one line per case and a summary. */
@@ -148,6 +160,6 @@ export class PrettyReporter implements Reporter {
 
   end(): void {
     if (this.begin?.command === 'run') return;
-    this.out.write(`\n${renderCheckSummary(tally(this.cases), this.begin?.runs)}\n`);
+    this.out.write(`\n${renderCheckSummary(tally(this.cases), this.begin?.runs, this.cases)}\n`);
   }
 }

@@ -28,10 +28,15 @@ const RUNS: Array<[string, string[], number]> = [
   ['run-race-v4.6-seed12', ['run', RACE, '--kernel', 'v4.6', '--seed', '12'], 1],
   ['run-race-v4.7-seed5', ['run', RACE, '--kernel', 'v4.7', '--seed', '5'], 0],
   ['run-escapes-seed0', ['run', ESCAPES, '--seed', '0'], 1],
-  ['check-scenarios-and-fixtures', ['check', 'scenarios/', 'test/fixtures/report/', '--runs', '100'], 1],
+  ['check-scenarios-and-fixtures', ['check', 'test/fixtures/report/', '--runs', '100'], 1],
 ];
 
 const update = process.env.UPDATE_GOLDEN === '1';
+
+/** Machine reports list every behaviour flag of the profile; goldens keep them out, so adding a flag does not churn them (`daxsim kernels` is tested on its own). */
+function normalise(out: string): string {
+  return out.replace(/"flags": ?\{[^}]*\}/g, '"flags": "(every flag of the profile)"');
+}
 
 async function output(args: string[], reporter: string): Promise<{ code: number; out: string; err: string }> {
   return cli([...args, '--reporter', reporter]);
@@ -45,8 +50,9 @@ test('each reporter on real runs matches its reviewed golden file', async () => 
       const path = join(GOLDEN, `${stem}.${EXT[reporter]}`);
       assert.equal(r.err, '', `${stem} ${reporter}: nothing on stderr`);
       assert.equal(r.code, code, `${stem} ${reporter}: exit code`);
-      if (update) writeFileSync(path, r.out);
-      assert.equal(r.out, readFileSync(path, 'utf8'), `${path} (UPDATE_GOLDEN=1 npm test to regenerate, then review the diff)`);
+      const got = normalise(r.out);
+      if (update) writeFileSync(path, got);
+      assert.equal(got, readFileSync(path, 'utf8'), `${path} (UPDATE_GOLDEN=1 npm test to regenerate, then review the diff)`);
       assert.doesNotMatch(r.out, /\x1b\[/, `${stem} ${reporter}: no colour when stdout is not a terminal`);
     }
   }
@@ -226,7 +232,7 @@ test('--reporter-out writes the report atomically and shows the pretty report on
       const r = await cli(['run', RACE, '--kernel', 'v4.6', '--seed', '12', '--reporter', reporter, '--reporter-out', file]);
       assert.equal(r.code, 1);
       assert.equal(r.out, readFileSync(join(GOLDEN, 'run-race-v4.6-seed12.txt'), 'utf8'), 'stdout: the pretty report');
-      assert.equal(readFileSync(file, 'utf8'), readFileSync(join(GOLDEN, `run-race-v4.6-seed12.${EXT[reporter]}`), 'utf8'), `${reporter} in the file`);
+      assert.equal(normalise(readFileSync(file, 'utf8')), readFileSync(join(GOLDEN, `run-race-v4.6-seed12.${EXT[reporter]}`), 'utf8'), `${reporter} in the file`);
     }
     const c = await cli(['check', 'scenarios/', '--runs', '20', '--reporter', 'junit', '--reporter-out', join(dir, 'daxsim.xml')]);
     assert.equal(c.code, 0);
