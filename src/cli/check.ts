@@ -9,6 +9,12 @@ import { InputError, diag, type Diagnostic } from '../scenario/diagnostic.js';
 import type { Scenario } from '../scenario/types.js';
 import { reproduceLine } from '../report/pretty.js';
 import { exploreScenario } from '../check/explore.js';
+import { readCorpus, type CorpusEntry } from '../check/corpus.js';
+import { ScheduleMismatch } from '../sim/strategy.js';
+import { BadToken } from '../sim/schedule.js';
+import type { RunResult } from '../check/run.js';
+import type { ReportCase } from '../report/model.js';
+import { basename } from 'node:path';
 import { type Io } from './io.js';
 import { vocabulary } from './vocab.js';
 import { caseNamer, openReport, skippedCase, verdictCase, type ReportOpts } from './report.js';
@@ -18,6 +24,8 @@ export interface CheckOpts extends ReportOpts {
   runs: number;
   /** false: always sample (--no-explore) */
   explore?: boolean;
+  /** a regression corpus directory to replay (fuzz --save-failures) */
+  corpus?: string;
   maxSteps?: number;
 }
 
@@ -99,8 +107,64 @@ export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' |
   return { file: scn.file, scenario: scn.name, kernel: kernelName, expected, seen, matched, schedules: runs, reproduce, failing, exploration: 'sampled' };
 }
 
+/** One corpus entry replayed: does it still show its violation, and should it? */
+export interface CorpusReplay {
+  path: string;
+  entry: CorpusEntry;
+  scn: Scenario;
+  /** the scenario expects this id on this kernel (or says nothing about the kernel): it must still show */
+  mustShow: boolean;
+  shown: boolean;
+  /** why the token no longer replays at all (it was recorded for another scenario or kernel shape) */
+  mismatch: string | null;
+  result: RunResult | null;
+}
+
+export function replayCorpusEntry(path: string, entry: CorpusEntry, scn: Scenario, maxSteps?: number): CorpusReplay {
+  const e = scn.expect.find((x) => x.kernel === entry.kernel);
+  const mustShow = e === undefined || (e.verdict !== 'clean' && e.verdict.includes(entry.violation));
+  try {
+    const result = runScenario(scn, { kernel: entry.kernel, schedule: entry.schedule, record: true, maxSteps });
+    return { path, entry, scn, mustShow, shown: result.violations.some((v) => v.id === entry.violation), mismatch: null, result };
+  } catch (err) {
+    if (err instanceof ScheduleMismatch) return { path, entry, scn, mustShow, shown: false, mismatch: err.message, result: null };
+    if (err instanceof BadToken) throw new InputError([{ file: path, line: 1, col: 1, message: err.message }]);
+    throw err;
+  }
+}
+
+function corpusCase(r: CorpusReplay): ReportCase {
+  const ok = r.shown === r.mustShow;
+  const pos = r.scn.namePos ?? r.scn.pos;
+  const what = r.mustShow
+    ? ok ? `still shows ${r.entry.violation}` : r.mismatch !== null ? `no longer replays (${r.mismatch})` : `no longer shows ${r.entry.violation}`
+    : ok ? `no longer shows ${r.entry.violation}, as expect: ${r.entry.kernel} says` : `shows ${r.entry.violation} again, though expect: ${r.entry.kernel} says it is fixed`;
+  return {
+    name: `corpus ${basename(r.path)}`,
+    scenario: r.scn.name,
+    file: r.entry.scenario,
+    kernel: r.entry.kernel,
+    line: pos.line,
+    col: pos.col,
+    expected: r.mustShow ? [r.entry.violation] : 'clean',
+    seen: r.result === null ? [] : [...new Set(r.result.violations.map((v) => v.id))].map((id) => ({ id, seed: null })),
+    status: ok ? 'pass' : 'fail',
+    missing: r.mustShow && !r.shown ? [r.entry.violation] : [],
+    unexpected: !r.mustShow && r.shown ? [r.entry.violation] : [],
+    schedules: 1,
+    exploration: 'single',
+    shown: !ok && r.result !== null ? { result: r.result, how: `corpus entry ${basename(r.path)}: ${what}` } : null,
+    reproduce: r.result !== null ? reproduceLine(r.result) : null,
+    reason: what,
+  };
+}
+
 export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io): number {
-  const files = scenarioFiles(paths);
+  if (paths.length === 0 && opts.corpus === undefined) {
+    throw new InputError([{ file: 'check', line: 1, col: 1, message: 'give scenario files or directories, or --corpus DIR' }]);
+  }
+  const files = paths.length ? scenarioFiles(paths) : [];
+  const corpus = opts.corpus !== undefined ? readCorpus(opts.corpus) : [];
   const report = openReport(opts, io);
   const vocab = vocabulary();
   const scenarios: Scenario[] = [];
@@ -115,11 +179,23 @@ export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io):
       else throw e;
     }
   }
+  const corpusScenarios = new Map<string, Scenario>();
+  for (const { entry } of corpus) {
+    if (corpusScenarios.has(entry.scenario)) continue;
+    try {
+      const scn = loadScenarioFile(entry.scenario, vocab);
+      assertSupported(scn, kernelFor(scn, entry.kernel));
+      corpusScenarios.set(entry.scenario, scn);
+    } catch (e) {
+      if (e instanceof InputError) diags.push(...e.diagnostics);
+      else throw e;
+    }
+  }
   if (diags.length) throw new InputError(diags);
 
   const out = report.reporter;
   const name = caseNamer(scenarios);
-  out.start({ command: 'check', daxsim: VERSION, runs: opts.runs, cases: scenarios.reduce((n, scn) => n + Math.max(1, scn.expect.length), 0) });
+  out.start({ command: 'check', daxsim: VERSION, runs: opts.runs, cases: scenarios.reduce((n, scn) => n + Math.max(1, scn.expect.length), 0) + corpus.length });
   let failed = 0;
   for (const scn of scenarios) {
     if (scn.expect.length === 0) {
@@ -134,6 +210,11 @@ export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io):
       if (c.status === 'fail') failed++;
       out.case(c);
     }
+  }
+  for (const { path, entry } of corpus) {
+    const c = corpusCase(replayCorpusEntry(path, entry, corpusScenarios.get(entry.scenario)!, opts.maxSteps));
+    if (c.status === 'fail') failed++;
+    out.case(c);
   }
   const code = failed === 0 ? 0 : 1;
   out.end({ exitCode: code });

@@ -10,6 +10,9 @@ import { runToJson } from '../report/json.js';
 import { chalkFor, type Io } from './io.js';
 import { checkKernelFlag } from './run.js';
 import { vocabulary } from './vocab.js';
+import { caseNamer, openReport, verdictCase } from './report.js';
+import type { ReporterName } from '../report/index.js';
+import { VERSION } from '../version.js';
 
 export interface ExploreOpts {
   kernel?: string;
@@ -17,7 +20,8 @@ export interface ExploreOpts {
   dpor: boolean;
   maxExecutions?: number;
   maxSteps?: number;
-  reporter: 'pretty' | 'json';
+  reporter: ReporterName;
+  reporterOut?: string;
   color?: boolean;
 }
 
@@ -39,6 +43,22 @@ export function exploreCommand(file: string, opts: ExploreOpts, io: Io): number 
         return { run: runScenario(scn, { kernel: kernel.name, schedule: s.token, record: true, maxSteps: opts.maxSteps }), from: v.choices.length, to: decodeSchedule(s.token).length };
       })()
     : null;
+  if (opts.reporterOut !== undefined || (opts.reporter !== 'pretty' && opts.reporter !== 'json')) {
+    // every other format, or --reporter-out, through the report model: one case, judged by the scenario's expect: for this kernel when it has one
+    const session = openReport(opts, io);
+    session.reporter.start({ command: 'explore', daxsim: VERSION, cases: 1 });
+    const entry = scn.expect.find((e) => e.kernel === kernel.name);
+    const seen = new Map<string, number | null>(r.violations.map((v) => [v.id, null]));
+    const failing = shown ? { seed: null, result: shown.run } : null;
+    const c = entry !== undefined
+      ? verdictCase(scn, entry, { kernel: kernel.name, expected: entry.verdict, seen, schedules: r.executions, exploration: r.complete ? 'exhaustive' : 'sampled', failing }, caseNamer([scn])(scn, kernel.name))
+      : verdictCase(scn, undefined, { kernel: kernel.name, expected: 'clean', seen, schedules: r.executions, exploration: r.complete ? 'exhaustive' : 'sampled', failing }, caseNamer([scn])(scn, kernel.name));
+    session.reporter.case(c);
+    const code = c.status === 'fail' ? 1 : 0;
+    session.reporter.end({ exitCode: code });
+    session.finish();
+    return code;
+  }
   if (opts.reporter === 'json') {
     io.stdout.write(JSON.stringify({
       version: 1,

@@ -14,6 +14,14 @@ import { chalkFor, type Io } from './io.js';
 import { runChunks } from './pool.js';
 import { checkKernelFlag } from './run.js';
 import { vocabulary } from './vocab.js';
+import { CORPUS_FORMAT, corpusFileName, corpusText, type CorpusEntry } from '../check/corpus.js';
+import { caseNamer, openReport, writeOut } from './report.js';
+import type { ReporterName } from '../report/index.js';
+import type { ReportCase } from '../report/model.js';
+import { VERSION } from '../version.js';
+import { InputError } from '../scenario/diagnostic.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface FuzzOpts {
   kernel?: string;
@@ -24,9 +32,12 @@ export interface FuzzOpts {
   jobs: number;
   shard: { i: number; n: number };
   keepGoing?: boolean;
-  reporter: 'pretty' | 'json';
+  reporter: ReporterName;
+  reporterOut?: string;
   maxSteps?: number;
   color?: boolean;
+  /** write each shrunk failing schedule here as a corpus entry */
+  saveFailures?: string;
 }
 
 export const CHUNK = 256;
@@ -166,13 +177,41 @@ export function renderFuzz(o: FuzzOutcome, opts: FuzzOpts, c: ReturnType<typeof 
   return s;
 }
 
+/** One corpus entry per distinct violation id (shrunk for that id), written atomically. */
+function saveFailures(file: string, scn: Scenario, o: FuzzOutcome, opts: FuzzOpts): string[] {
+  const kernel = kernelFor(scn, opts.kernel);
+  const names: string[] = [];
+  const done = new Set<string>();
+  for (const d of o.distinct) {
+    if (done.has(d.id)) continue;
+    done.add(d.id);
+    const s = shrinkToken(scn, kernel.flags, d.choices, d.id, opts.maxSteps);
+    const entry: CorpusEntry = { format: CORPUS_FORMAT, daxsim: VERSION, scenario: file, kernel: kernel.name, violation: d.id, schedule: s.token };
+    const name = corpusFileName(scn.name, entry);
+    writeOut('--save-failures', join(opts.saveFailures!, name), corpusText(entry));
+    names.push(name);
+  }
+  return names;
+}
+
 export async function fuzzCommand(files: string[], opts: FuzzOpts, io: Io, shouldStop: () => boolean): Promise<number> {
   checkKernelFlag(opts.kernel);
+  if (opts.saveFailures !== undefined) {
+    try {
+      if (!statSync(opts.saveFailures).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw new InputError([{ file: '--save-failures', line: 1, col: 1, message: `${opts.saveFailures} is not a directory` }]);
+    }
+  }
   const vocab = vocabulary();
   const scns = files.map((f) => ({ f, scn: loadScenarioFile(f, vocab) }));
   for (const { scn } of scns) assertSupported(scn, kernelFor(scn, opts.kernel));
   const c = chalkFor(opts.color, io.env, io.stdout);
   const tty = io.stderr.isTTY === true && !io.env.CI && opts.reporter === 'pretty';
+  // pretty (and json) on stdout are fuzz's own; every other format, or --reporter-out, goes through the report model
+  const session = opts.reporterOut !== undefined || (opts.reporter !== 'pretty' && opts.reporter !== 'json') ? openReport(opts, io) : null;
+  const name = caseNamer(scns.map((x) => x.scn));
+  session?.reporter.start({ command: 'fuzz', daxsim: VERSION, cases: scns.length, runs: opts.runs });
   let failed = false;
   let interrupted = false;
   const docs: object[] = [];
@@ -191,8 +230,14 @@ export async function fuzzCommand(files: string[], opts: FuzzOpts, io: Io, shoul
     });
     if (tty) io.stderr.write('\r\x1b[K');
     if (o.distinct.length > 0) failed = true;
+    if (opts.saveFailures !== undefined && o.distinct.length > 0) {
+      const saved = saveFailures(f, scn, o, opts);
+      if (opts.reporter === 'pretty') io.stdout.write(`saved ${saved.length} corpus entr${saved.length === 1 ? 'y' : 'ies'} to ${opts.saveFailures}: ${saved.join(', ')}\n`);
+    }
     if (o.interrupted && shouldStop()) interrupted = true;
-    if (opts.reporter === 'json') {
+    if (session !== null) {
+      session.reporter.case(fuzzCase(scn, o, name(scn, o.kernel)));
+    } else if (opts.reporter === 'json') {
       docs.push({
         file: o.file,
         scenario: o.scenario,
@@ -211,7 +256,35 @@ export async function fuzzCommand(files: string[], opts: FuzzOpts, io: Io, shoul
     }
     if (interrupted) break;
   }
-  if (opts.reporter === 'json') io.stdout.write(JSON.stringify({ version: 1, results: docs }, null, 2) + '\n');
-  if (interrupted) return 130;
-  return failed ? 1 : 0;
+  const code = interrupted ? 130 : failed ? 1 : 0;
+  if (session !== null) {
+    session.reporter.end({ exitCode: code });
+    session.finish();
+  } else if (opts.reporter === 'json') {
+    io.stdout.write(JSON.stringify({ version: 1, results: docs }, null, 2) + '\n');
+  }
+  return code;
+}
+
+/** A fuzzed scenario as a report case: it fails when any schedule broke a promise. */
+function fuzzCase(scn: Scenario, o: FuzzOutcome, caseName: string): ReportCase {
+  const firstOp = o.shown?.violations.find((v) => v.op !== null)?.op?.pos ?? scn.namePos ?? scn.pos;
+  const ids = [...new Set(o.distinct.map((d) => d.id))];
+  return {
+    name: caseName,
+    scenario: scn.name,
+    file: scn.file,
+    kernel: o.kernel,
+    line: firstOp.line,
+    col: firstOp.col,
+    expected: null,
+    seen: ids.map((id) => ({ id, seed: o.distinct.find((d) => d.id === id)!.firstSeed })),
+    status: ids.length > 0 ? 'fail' : 'pass',
+    missing: [],
+    unexpected: ids,
+    schedules: o.runs,
+    exploration: 'sampled',
+    shown: o.shown !== null ? { result: o.shown, how: `seed ${o.distinct[0]!.firstSeed}, shrunk` } : null,
+    reproduce: o.shown !== null ? reproduceLine(o.shown) : null,
+  };
 }

@@ -109,6 +109,7 @@ export function verdictText(v: Verdict | null): string {
 /** One line: what was expected and what was seen, e.g. `expected clean, saw stale-mapping (seed 3) in 1000 schedules`. */
 export function caseSummary(c: ReportCase): string {
   if (c.status === 'skip') return c.reason ?? 'skipped';
+  if (c.exploration === 'single' && c.reason !== undefined) return c.reason; // a replayed corpus entry
   if (c.expected === null && c.schedules === 1) {
     const r = c.shown?.result;
     const which = r ? (r.seed !== null ? `seed ${r.seed}` : 'the replayed schedule') : 'one run';

@@ -93,3 +93,23 @@ test('DPOR finds every violation a 2-preemption DFS finds, on every bundled scen
   }
 });
 
+
+test('fuzz and explore speak every reporter: TAP, JUnit, GitHub annotations at the op, NDJSON', async () => {
+  const tap = await cli(['fuzz', RACE, '--kernel', 'v4.6', '--reporter', 'tap']);
+  assert.equal(tap.code, 1);
+  assert.match(tap.out, /^TAP version 13\nnot ok 1 - write-fault-vs-read-fault-hole \[v4\.6\]\n/);
+  assert.match(tap.out, /^1\.\.1$/m);
+  const gh = await cli(['fuzz', RACE, '--kernel', 'v4.6', '--reporter', 'github']);
+  assert.match(gh.out, /^::error file=scenarios\/write-fault-vs-read-fault-hole\.yaml,line=\d+,col=\d+,title=daxsim%3A fault-sigbus in write-fault-vs-read-fault-hole on v4\.6::/m);
+  const nd = await cli(['fuzz', RACE, '--kernel', 'v4.7', '--runs', '300', '--reporter', 'ndjson']);
+  assert.equal(nd.code, 0);
+  const lines = nd.out.trimEnd().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines[0].type, 'start');
+  assert.equal(lines[lines.length - 1].type, 'end');
+  const junit = await cli(['explore', RACE, '--kernel', 'v4.7', '--reporter', 'junit']);
+  assert.equal(junit.code, 0);
+  assert.match(junit.out, /<testsuites name="daxsim explore" tests="1" failures="0"/);
+  const wrong = await cli(['explore', 'test/fixtures/bad/wrong-expect.yaml', '--reporter', 'tap']);
+  assert.equal(wrong.code, 1, 'explore judges the case by the scenario\'s expect: for the kernel');
+  assert.match(wrong.out, /^not ok 1 - wrong-expect \[v4\.6\]$/m);
+});
