@@ -104,11 +104,11 @@ export class Kernel {
       // The checkers compare an op with what happened to its file during it: its start and
       // end are accesses of the file's i_size and op history (so reordering keeps them).
       const inode = target.file ? this.k.inode(target.file) : null;
-      if (inode) this.touchFile(inode);
+      if (inode) this.touchFile(inode, op.kind);
       const sizeIndexAtStart = inode ? inode.sizeHistory.length - 1 : 0;
       const ev: OpEvent = { thread: t, opIndex: i, op, result: 'ok', startStep, endStep: 0, file: target.file, page: target.page, sizeIndexAtStart, readStep: 0 };
       ev.result = yield* this.exec(op, ev);
-      if (inode) this.touchFile(inode);
+      if (inode) this.touchFile(inode, op.kind);
       ev.endStep = sim.step;
       if (sim.rec) sim.log(`${op.kind} -> ${typeof ev.result === 'string' ? ev.result : String(ev.result)}`, 'result');
       this.k.hooks.opDone(ev);
@@ -116,9 +116,9 @@ export class Kernel {
     t.opIndex = -1;
   }
 
-  private touchFile(inode: Inode): void {
+  private touchFile(inode: Inode, kind?: string): void {
     this.k.sim.touch(inode.sizeObj, false);
-    this.k.sim.touch(inode.histObj, true);
+    if (kind !== 'fault') this.k.sim.touch(inode.histObj, true);
   }
 
   private target(op: Op): { file: string | null; page: number } {
