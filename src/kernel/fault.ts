@@ -4,7 +4,7 @@ import { mightSleep } from '../sim/sync.js';
 import {
   EBUSY, EIO, ENOMEM, daxEntry, deleteFromPageCache, deleteFromPageCacheLocked, describeEntry, errName, findGetPage,
   findLockPage, findOrCreatePage, grabMappingEntry, lockPage, putLockedMappingEntry, putUnlockedMappingEntry,
-  getUnlockedMappingEntry, radixTreePreload, radixTreePreloadEnd, unlockPage, waitOnPageLocked,
+  getUnlockedMappingEntry, radixTreePreload, radixTreePreloadEnd, unlockPage, waitOnPageLocked, PAGE_CACHE_DAX_V46, PAGE_CACHE_DAX_V47,
   type HolePage, type TreeEntry,
 } from './mapping.js';
 import { describePte, setPte, unmapMappingRange, type Pte, type Vma } from './pagetable.js';
@@ -31,6 +31,8 @@ export interface Vmf {
   flags: number;
   /** the page a ->fault handler returns (a hole page), or the page of a page_mkwrite */
   page: HolePage | null;
+  /** vmf->orig_pte of a write-protect fault (v4.10 finish_mkwrite_fault() compares it) */
+  origPte?: Pte;
 }
 
 /** What a filesystem's get_block reports (the buffer_head state bits the DAX code reads). */
@@ -61,7 +63,7 @@ export function faultName(ret: number): string {
   return parts.length ? parts.join('|') : '0';
 }
 
-function where(vma: Vma, pgoff: number): string {
+export function where(vma: Vma, pgoff: number): string {
   return `${vma.mapping.file}:${pgoff}`;
 }
 
@@ -70,14 +72,14 @@ function bhName(bh: Bh): string {
   return bh.mapped ? `blk ${bh.block}` : 'hole';
 }
 
-function* getBlockLogged(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, create: boolean): Generator<void, Bh | number, void> {
+export function* getBlockLogged(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, create: boolean): Generator<void, Bh | number, void> {
   const r = yield* fs.getBlock(k, vma, pgoff, create);
   if (k.sim.rec) k.sim.log(`get_block(${where(vma, pgoff)}${create ? ', create' : ''}) -> ${typeof r === 'number' ? errName(r) : bhName(r)}`);
   return r;
 }
 
 /** i_size_read() in pages: a read of shared state, so a scheduling point. */
-function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, void> {
+export function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, void> {
   yield;
   const size = k.inode(vma.mapping.file).size;
   if (k.sim.rec) k.sim.log(`i_size_read(${vma.mapping.file}) = ${size}`);
@@ -88,7 +90,7 @@ function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, void> {
 // present; otherwise a pte_special/devmap PTE with vma->vm_page_prot, which is
 // write-protected for a DAX VMA (it has ->pfn_mkwrite, so vma_wants_writenotify()):
 // the first store takes a second fault through wp_pfn_shared().
-function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number): Generator<void, number, void> {
+export function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number): Generator<void, number, void> {
   yield* vma.ptl.lock(k.sim);
   let ret = 0;
   if (vma.ptes.has(pgoff)) {
@@ -101,7 +103,7 @@ function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number):
   return ret;
 }
 
-function errToFault(error: number, major: number): number {
+export function errToFault(error: number, major: number): number {
   if (error === -ENOMEM) return VM_FAULT_OOM | major;
   // "-EBUSY is fine, somebody else faulted on the same PTE"
   if (error < 0 && error !== -EBUSY) return VM_FAULT_SIGBUS | major;
@@ -162,7 +164,7 @@ function* daxInsertMappingV46(k: KernelState, vma: Vma, vmf: Vmf, bh: Bh): Gener
 // fs/dax.c dax_load_hole(), v4.5–v4.6: a page-cache page for a read of a hole,
 // i_size re-checked under its page lock.
 function* daxLoadHoleV46(k: KernelState, vma: Vma, page: HolePage | null, vmf: Vmf): Generator<void, number, void> {
-  if (page === null) page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, false);
+  if (page === null) page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, PAGE_CACHE_DAX_V46);
   if (page === null) return VM_FAULT_OOM;
   const size = yield* iSizeRead(k, vma);
   if (vmf.pgoff >= size) {
@@ -287,7 +289,7 @@ function* daxLoadHoleV47(k: KernelState, vma: Vma, entry: TreeEntry, vmf: Vmf): 
     if (k.sim.rec) k.sim.log(`dax_load_hole: ${entry.label} already there`);
     return VM_FAULT_LOCKED;
   }
-  const page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, true);
+  const page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, PAGE_CACHE_DAX_V47);
   if (page === null) {
     yield* putLockedMappingEntry(k, vma.mapping, vmf.pgoff, entry);
     return VM_FAULT_OOM;
@@ -426,21 +428,56 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
 }
 
 // mm/memory.c wp_page_reuse(), v4.6–v4.7: make the PTE young, dirty and writable. Caller holds ptl.
-function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte): void {
+export function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte): void {
   setPte(k, vma, pgoff, { ...orig, write: true, dirty: true });
   vma.ptl.unlock(k.sim);
   if (k.sim.rec) k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
 }
 
-// mm/memory.c do_wp_page() -> wp_pfn_shared() / wp_page_shared(), v4.6–v4.7: a
+// mm/memory.c finish_fault() -> alloc_set_pte(), v4.10–v4.19, for a shared read fault
+// on a page: under ptl, VM_FAULT_NOPAGE if a PTE is already there, else map it read-only.
+export function* finishFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const page = vmf.page!;
+  yield* vma.ptl.lock(k.sim);
+  if (vma.ptes.has(vmf.pgoff)) {
+    vma.ptl.unlock(k.sim);
+    return VM_FAULT_NOPAGE;
+  }
+  setPte(k, vma, vmf.pgoff, { kind: 'page', page, write: false, dirty: false });
+  vma.ptl.unlock(k.sim);
+  if (k.sim.rec) k.sim.log(`finish_fault: map ${vma.name}:${vmf.pgoff} -> ${page.label} ro`);
+  return 0;
+}
+
+// mm/memory.c finish_mkwrite_fault(), v4.10–v4.19 (the helper 2f89dc12a25d's series
+// added): retake ptl; if the PTE is still vmf->orig_pte make it writable and dirty
+// (wp_page_reuse()), else VM_FAULT_NOPAGE.
+export function* finishMkwriteFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  yield* vma.ptl.lock(k.sim);
+  if (vmf.origPte === undefined || vma.ptes.get(vmf.pgoff) !== vmf.origPte) {
+    vma.ptl.unlock(k.sim);
+    if (k.sim.rec) k.sim.log('finish_mkwrite_fault: PTE changed meanwhile');
+    return VM_FAULT_NOPAGE;
+  }
+  wpPageReuse(k, vma, vmf.pgoff, vmf.origPte);
+  return 0;
+}
+
+// mm/memory.c do_wp_page() -> wp_pfn_shared() / wp_page_shared(), v4.6–v4.10: a
 // write to a present read-only PTE of a shared mapping. Called with ptl held.
 function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte): Generator<void, number, void> {
   const sim = k.sim;
   vma.ptl.unlock(sim);
   if (orig.kind === 'pfn') {
     // wp_pfn_shared(): ->pfn_mkwrite, then re-check the PTE under ptl
-    const vmf: Vmf = { pgoff, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: null };
+    const vmf: Vmf = { pgoff, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: null, origPte: orig };
     const ret = yield* fs.pfnMkwrite(k, vma, vmf);
+    if (k.flags.dax_pfn_mkwrite_under_entry_lock) {
+      // v4.10 (the series of 2f89dc12a25d): a handler that returns VM_FAULT_NOPAGE has
+      // updated the PTE itself; otherwise finish_mkwrite_fault().
+      if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) return ret;
+      return yield* finishMkwriteFault(k, vma, vmf);
+    }
     if (ret & VM_FAULT_ERROR) return ret;
     yield* vma.ptl.lock(sim);
     if (vma.ptes.get(pgoff) !== orig) {

@@ -84,6 +84,11 @@ export interface DaxEntry {
   readonly locked: boolean;
   /** the thread that set the lock bit, for reports only (the kernel does not record it) */
   readonly lockedBy: string | null;
+  /**
+   * v4.9–v4.16 (642261ac995e): the RADIX_DAX_PMD / RADIX_DAX_HZP / RADIX_DAX_EMPTY
+   * bits (src/kernel/dax-iomap.ts); absent from v4.7–v4.8 entries, which have none.
+   */
+  readonly flags?: number;
 }
 
 export type TreeEntry = HolePage | DaxEntry;
@@ -177,17 +182,31 @@ export function* findLockPage(c: MappingCtx, mapping: AddressSpace, index: numbe
   }
 }
 
+/**
+ * How mm/filemap.c page_cache_tree_insert() treats a DAX exceptional entry in the slot:
+ * `entryLock` off (v4.6): WARN and -EINVAL; on (v4.7, ac401cc78242): replace the locked
+ * empty entry and wake entry-lock waiters, one or (`wakeAll`, 965d004af540, v4.10) all;
+ * `emptyBits` (v4.9, 642261ac995e): the entry expected is dax_radix_locked_entry(0, RADIX_DAX_EMPTY).
+ */
+export interface PageCacheDax {
+  entryLock: boolean;
+  emptyBits: boolean;
+  wakeAll: boolean;
+}
+export const PAGE_CACHE_DAX_V46: PageCacheDax = { entryLock: false, emptyBits: false, wakeAll: false };
+export const PAGE_CACHE_DAX_V47: PageCacheDax = { entryLock: true, emptyBits: false, wakeAll: false };
+
 // mm/filemap.c pagecache_get_page(FGP_LOCK|FGP_ACCESSED|FGP_CREAT) = find_or_create_page(),
 // v4.6–v4.12: a new zeroed page is locked before add_to_page_cache_lru(); -EEXIST retries,
 // any other insertion error returns NULL (the DAX callers turn that into VM_FAULT_OOM).
-export function* findOrCreatePage(c: MappingCtx, mapping: AddressSpace, index: number, v47: boolean): Generator<void, HolePage | null, void> {
+export function* findOrCreatePage(c: MappingCtx, mapping: AddressSpace, index: number, dax: PageCacheDax): Generator<void, HolePage | null, void> {
   for (;;) {
     const found = yield* findLockPage(c, mapping, index);
     if (found !== null) return found;
     mightSleep(c.sim, '__page_cache_alloc(GFP_KERNEL)');
     const page = new HolePage(c.sim, c.newPageId(), mapping, index);
     page.locked = c.sim.me.name; // __SetPageLocked() before insertion
-    const err = yield* addToPageCache(c, mapping, page, v47);
+    const err = yield* addToPageCache(c, mapping, page, dax);
     if (err === 0) {
       if (c.sim.rec) c.sim.log(`find_or_create_page(${mapping.file}:${index}) -> new ${page.label}`);
       return page;
@@ -202,10 +221,10 @@ export function* findOrCreatePage(c: MappingCtx, mapping: AddressSpace, index: n
 
 // mm/filemap.c __add_to_page_cache_locked(): radix_tree_maybe_preload() (preemption
 // off), tree_lock, page_cache_tree_insert(), unlock, radix_tree_preload_end().
-function* addToPageCache(c: MappingCtx, mapping: AddressSpace, page: HolePage, v47: boolean): Generator<void, number, void> {
+function* addToPageCache(c: MappingCtx, mapping: AddressSpace, page: HolePage, dax: PageCacheDax): Generator<void, number, void> {
   yield* radixTreePreload(c.sim);
   yield* mapping.treeLock.lock(c.sim);
-  const err = pageCacheTreeInsert(c, mapping, page, v47);
+  const err = pageCacheTreeInsert(c, mapping, page, dax);
   mapping.treeLock.unlock(c.sim);
   radixTreePreloadEnd(c.sim);
   return err;
@@ -215,21 +234,30 @@ function* addToPageCache(c: MappingCtx, mapping: AddressSpace, page: HolePage, v
 //   v4.6: an exceptional entry in a DAX mapping: WARN_ON(dax_mapping(mapping)), -EINVAL.
 //   v4.7 (ac401cc78242): the only exceptional entry allowed is the empty locked one
 //   (WARN_ON_ONCE otherwise); it is replaced and one entry-lock waiter is woken.
-function pageCacheTreeInsert(c: MappingCtx, mapping: AddressSpace, page: HolePage, v47: boolean): number {
+//   v4.9 (642261ac995e): the same test against dax_radix_locked_entry(0, RADIX_DAX_EMPTY).
+//   v4.10 (965d004af540 "dax: fix deadlock with DAX 4k holes"): every waiter is woken.
+//   (The v4.9+ text wakes before __radix_tree_replace(); both happen under tree_lock.)
+function pageCacheTreeInsert(c: MappingCtx, mapping: AddressSpace, page: HolePage, dax: PageCacheDax): number {
   const p = mapping.tree.get(page.index);
   if (p !== undefined) {
     if (p.kind === 'page') return -EEXIST;
-    if (!v47) {
+    if (!dax.entryLock) {
       c.sim.violate('kernel-warn', `WARN_ON(dax_mapping(mapping)) in page_cache_tree_insert(): ${mapping.file}:${page.index} already holds a DAX entry`, `pcti-v46`);
       return -EINVAL;
     }
-    if (!(p.block === null && p.locked)) {
+    if (!dax.emptyBits && !(p.block === null && p.locked)) {
       c.sim.violate('kernel-warn', `WARN_ON_ONCE(p != RADIX_TREE_EXCEPTIONAL_ENTRY | RADIX_DAX_ENTRY_LOCK) in page_cache_tree_insert(): ${mapping.file}:${page.index} holds ${describeEntry(p)}`, `pcti-v47`);
+    }
+    // RADIX_DAX_EMPTY = 1 << (RADIX_TREE_EXCEPTIONAL_SHIFT + 3), include/linux/dax.h v4.9–v4.13
+    if (dax.emptyBits && !(p.block === null && p.locked && p.flags === 1 << 5)) {
+      c.sim.violate('kernel-warn', `WARN_ON_ONCE(p != dax_radix_locked_entry(0, RADIX_DAX_EMPTY)) in page_cache_tree_insert(): ${mapping.file}:${page.index} holds ${describeEntry(p)}`, `pcti-v49`);
     }
     mapping.nrexceptional--;
     mapping.tree.set(page.index, page);
     mapping.nrpages++;
-    daxWakeMappingEntryWaiter(c, mapping, page.index, false);
+    // v4.9+: the key's entry_start is PMD-aligned when p is a PMD entry (RADIX_DAX_PMD = 1 << 3; 63e95b5c4f16)
+    const entryStart = p.flags !== undefined && (p.flags & (1 << 3)) !== 0 ? page.index & ~511 : page.index;
+    daxWakeMappingEntryWaiter(c, mapping, entryStart, dax.wakeAll);
     return 0;
   }
   mapping.tree.set(page.index, page);

@@ -4,15 +4,18 @@ import {
   daxDeleteMappingEntry, deleteFromPageCache, lockPage, unlockPage, type AddressSpace, type HolePage, type TreeEntry,
 } from './mapping.js';
 import { unmapMappingRange } from './pagetable.js';
+import { daxDeleteMappingEntryV49Plus } from './dax-iomap.js';
 import type { KernelState } from './state.js';
 
 // mm/truncate.c clear_exceptional_entry(), for DAX mappings:
 //   v4.5–v4.6: under tree_lock, radix_tree_delete_item(): delete only if the slot still
 //              holds the entry the lookup saw (store ids 37003001596, 37373199851).
 //   v4.7–v4.9 (ac401cc78242): dax_delete_mapping_entry(): wait for the entry lock, delete, wake all.
+//   v4.10 (c6dcf52c23d2, truncate_exceptional_entry()): the same call, which now wakes one.
 function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, void, void> {
   if (k.flags.dax_entry_lock) {
-    yield* daxDeleteMappingEntry(k, mapping, index);
+    if (k.flags.dax_radix_pmd_entries) yield* daxDeleteMappingEntryV49Plus(k, mapping, index); // 642261ac995e (v4.9)
+    else yield* daxDeleteMappingEntry(k, mapping, index);
     return;
   }
   yield* mapping.treeLock.lock(k.sim);

@@ -35,6 +35,58 @@ export const FLAGS = {
     since: 'v4.7',
     mechanism: 'CONFIG_FS_DAX_PMD depends on BROKEN: every PMD fault falls back to PTEs',
   },
+  dax_radix_pmd_entries: {
+    commit: '642261ac995e dax: add struct iomap based DAX PMD support',
+    since: 'v4.9',
+    mechanism: 'exceptional entries carry RADIX_DAX_PMD/HZP/EMPTY bits; grab_mapping_entry() takes a size flag and inserts a locked EMPTY entry of that size; dax_insert_mapping_entry() replaces only EMPTY and zero entries and leaves a real one in place; entry-lock waiters key on {mapping, entry_start}, PMD-aligned for PMD entries (63e95b5c4f16). PMD faults themselves are not modelled yet',
+  },
+  ext4_dax_iomap_fault: {
+    commit: 'e2ae766c1b03 ext4: convert DAX faults to iomap infrastructure',
+    since: 'v4.10',
+    mechanism: 'ext4 faults call dax_iomap_fault() with ext4_iomap_begin()/ext4_iomap_end() (an IOMAP_WRITE fault allocates with EXT4_GET_BLOCKS_CREATE_ZERO in a handle of its own) instead of dax_fault() with ext4_dax_get_block()',
+  },
+  ext4_dax_fault_no_handle: {
+    commit: '1db175428ee3 ext4: Simplify DAX fault path',
+    since: 'v4.10',
+    removed: '"ext4: Return back to starting transaction in ext4_dax_huge_fault()" (v4.12; id believed fb26a1cbed8c, not verified)',
+    mechanism: 'ext4\'s DAX fault handler starts no jbd2 handle for a write fault; only ext4_iomap_begin() starts (and stops) one, around the allocation',
+  },
+  dax_iomap_begin_before_entry_lock: {
+    commit: '9f141d6ef625 dax: Call ->iomap_begin without entry lock during dax fault',
+    since: 'v4.10',
+    removed: '13e451fdc1af dax: fix data corruption when fault races with write (v4.12)',
+    mechanism: 'dax_iomap_fault() calls ->iomap_begin() before grab_mapping_entry() and ->iomap_end() after unlocking the entry, so it maps what a block lookup made outside the entry lock returned',
+  },
+  dax_load_hole_finish_fault: {
+    commit: 'f449b936f1af dax: Finish fault completely when loading holes',
+    since: 'v4.10',
+    mechanism: 'dax_load_hole() maps the hole page itself (finish_fault()) and the DAX fault handler unlocks it, instead of returning it locked (VM_FAULT_LOCKED) for the generic fault code to map and unlock',
+  },
+  dax_hole_insert_wake_all: {
+    commit: '965d004af540 dax: fix deadlock with DAX 4k holes',
+    since: 'v4.10',
+    mechanism: 'page_cache_tree_insert() wakes every waiter of the locked EMPTY entry that the new hole page replaces (wake-all), not one; also in 4.9.y (Cc: stable # 4.7+)',
+  },
+  dax_invalidate_entry_wake_one: {
+    commit: 'c6dcf52c23d2 mm: Invalidate DAX radix tree entries only if appropriate',
+    since: 'v4.10',
+    mechanism: 'truncate deletes a DAX entry with __dax_invalidate_mapping_entry(trunc), which passes the wakeup on to one waiter (put_unlocked_mapping_entry() under tree_lock), instead of dax_delete_mapping_entry() waking all after dropping tree_lock',
+  },
+  dax_pfn_mkwrite_under_entry_lock: {
+    commit: '2f89dc12a25d dax: protect PTE modification on WP fault by radix tree entry lock',
+    since: 'v4.10',
+    mechanism: 'dax_pfn_mkwrite() locks the entry, sets its dirty tag and makes the PTE writable (finish_mkwrite_fault()) before unlocking it; wp_pfn_shared() leaves the PTE alone after a VM_FAULT_NOPAGE ->pfn_mkwrite',
+  },
+  dax_grab_relookup_after_preload: {
+    commit: 'e11f8b7b6c4e dax: fix radix tree insertion race',
+    since: 'v4.11',
+    mechanism: 'grab_mapping_entry() looks the index up again after radix_tree_preload() and restarts if an entry appeared meanwhile, instead of relying on __radix_tree_insert() returning -EEXIST',
+  },
+  gup_longterm_refuses_fsdax: {
+    commit: '2bb6d2837083 mm: introduce get_user_pages_longterm',
+    since: 'v4.15',
+    mechanism: 'get_user_pages_longterm() refuses a filesystem-DAX VMA with -EOPNOTSUPP (device-DAX is allowed); backported to 4.9.y by v4.9.140. Pins are not modelled yet, so the flag changes nothing until they are',
+  },
 } as const satisfies Record<string, FlagInfo>;
 
 export type FlagName = keyof typeof FLAGS;
@@ -51,6 +103,31 @@ const V4_6: Flags = {
   dax_entry_lock: false,
   dax_fault_i_mmap_lock: true,
   dax_pmd_broken: false,
+  dax_radix_pmd_entries: false,
+  ext4_dax_iomap_fault: false,
+  ext4_dax_fault_no_handle: false,
+  dax_iomap_begin_before_entry_lock: false,
+  dax_load_hole_finish_fault: false,
+  dax_hole_insert_wake_all: false,
+  dax_invalidate_entry_wake_one: false,
+  dax_pfn_mkwrite_under_entry_lock: false,
+  dax_grab_relookup_after_preload: false,
+  gup_longterm_refuses_fsdax: false,
+};
+
+const V4_7: Flags = { ...V4_6, dax_entry_lock: true, dax_fault_i_mmap_lock: false, dax_pmd_broken: true };
+// ext4 still faults through the get_block-based dax_fault() in v4.9 (its iomap fault
+// path is v4.10, e2ae766c1b03); CONFIG_FS_DAX_PMD no longer depends on BROKEN.
+const V4_9: Flags = { ...V4_7, dax_pmd_broken: false, dax_radix_pmd_entries: true };
+const V4_10: Flags = {
+  ...V4_9,
+  ext4_dax_iomap_fault: true,
+  ext4_dax_fault_no_handle: true,
+  dax_iomap_begin_before_entry_lock: true,
+  dax_load_hole_finish_fault: true,
+  dax_hole_insert_wake_all: true,
+  dax_invalidate_entry_wake_one: true,
+  dax_pfn_mkwrite_under_entry_lock: true,
 };
 
 export const PROFILES: readonly Profile[] = [
@@ -58,7 +135,27 @@ export const PROFILES: readonly Profile[] = [
   {
     name: 'v4.7',
     summary: 'DAX entry locking (ac401cc78242), i_mmap_lock dropped from faults (4d9a2c874667), PMD faults disabled (348e967ab07c)',
-    flags: { ...V4_6, dax_entry_lock: true, dax_fault_i_mmap_lock: false, dax_pmd_broken: true },
+    flags: V4_7,
+  },
+  {
+    name: 'v4.9',
+    summary: 'PMD/HZP/EMPTY entry bits and PMD-aligned wait keys (642261ac995e, 63e95b5c4f16); ext4 faults still through get_block-based dax_fault(); hole-page insert wakes one waiter',
+    flags: V4_9,
+  },
+  {
+    name: 'v4.9.140',
+    summary: 'the 4.9 stable branch of the seeds: v4.9 plus get_user_pages_longterm() (2bb6d2837083) and the hole-insert wake-all (965d004af540, Cc: stable # 4.7+)',
+    flags: { ...V4_9, gup_longterm_refuses_fsdax: true, dax_hole_insert_wake_all: true },
+  },
+  {
+    name: 'v4.10',
+    summary: 'ext4 faults through dax_iomap_fault() (e2ae766c1b03) with ->iomap_begin before the entry lock (9f141d6ef625) and the handle in ext4_iomap_begin (1db175428ee3); hole insert wakes all (965d004af540); pfn_mkwrite under the entry lock (2f89dc12a25d)',
+    flags: V4_10,
+  },
+  {
+    name: 'v4.12',
+    summary: 'entry lock before ->iomap_begin again (13e451fdc1af) and the jbd2 handle back in ext4_dax_huge_fault(); grab_mapping_entry() re-looks-up after the preload (e11f8b7b6c4e, v4.11)',
+    flags: { ...V4_10, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true },
   },
 ];
 

@@ -11,6 +11,7 @@ import {
 import type { Vma } from '../pagetable.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
+import { IOMAP_FAULT, IOMAP_WRITE, daxFaultV49, daxIomapFault, daxPfnMkwriteV49Plus, type Iomap, type IomapOps } from '../dax-iomap.js';
 
 /** Per-run ext4 superblock state: freeze protection and the journal, as lockdep sees them. */
 export class Ext4Sb {
@@ -85,6 +86,42 @@ function* ext4DaxGetBlockV47(k: KernelState, inode: Inode, page: number, create:
   return { ...toBh(r), isNew: false }; // clear_buffer_new()
 }
 
+/** EXT4_GET_BLOCKS_CREATE_ZERO = CREATE | ZERO: a hole is allocated written and zeroed; an unwritten extent is converted and zeroed */
+const EXT4_GET_BLOCKS_CREATE_ZERO = CONVERT_CREATE_ZERO;
+
+// fs/ext4/inode.c ext4_iomap_begin(), v4.10–v4.19, as DAX faults call it (read from a
+// v4.15+ copy, store id 8558633314; its IOMAP_WRITE branch is that of 776722e85d3b
+// "ext4: DAX iomap write support", v4.10): a lookup; or, for IOMAP_WRITE, a jbd2 handle
+// of its own (it joins a running one) around ext4_map_blocks(EXT4_GET_BLOCKS_CREATE_ZERO),
+// stopped before returning. The orphan-list step is skipped for IOMAP_FAULT, and the
+// ENOSPC retry never runs (allocations do not fail here).
+function* ext4IomapBegin(k: KernelState, inode: Inode, page: number, flags: number): Generator<void, Iomap | number, void> {
+  const sb = sbOf(k);
+  let r: MapResult | number;
+  if (flags & IOMAP_WRITE) {
+    sb.handle.acquire(k.sim); // ext4_journal_start(inode, EXT4_HT_MAP_BLOCKS, dio_credits)
+    r = yield* ext4MapBlocks(k, inode, page, EXT4_GET_BLOCKS_CREATE_ZERO);
+    sb.handle.release(k.sim); // ext4_journal_stop()
+  } else {
+    r = yield* ext4MapBlocks(k, inode, page, LOOKUP);
+  }
+  if (typeof r === 'number') return r;
+  if (r.extent === null) return { type: 'hole', block: null, isNew: false };
+  // EXT4_MAP_NEW -> IOMAP_F_NEW
+  return { type: r.extent.unwritten ? 'unwritten' : 'mapped', block: r.extent.block, isNew: r.isNew };
+}
+
+// fs/ext4/inode.c ext4_iomap_end(), v4.10–v4.19: "if (!(flags & IOMAP_WRITE) || (flags &
+// IOMAP_FAULT)) return 0;" — nothing to do for a fault (the i_size update and orphan
+// cleanup are for write(2)). (Quoted from memory; the copies read do not include it.)
+function* ext4IomapEnd(_k: KernelState, _inode: Inode, _page: number, _written: number, flags: number, _iomap: Iomap): Generator<void, number, void> {
+  if (!(flags & IOMAP_WRITE) || flags & IOMAP_FAULT) return 0;
+  throw new Error('model: ext4_iomap_end() for write(2) is not modelled here');
+}
+
+/** ext4_iomap_ops, v4.10–v4.19 */
+export const ext4IomapOps: IomapOps = { iomapBegin: ext4IomapBegin, iomapEnd: ext4IomapEnd };
+
 /** ext4's fault-vs-truncate lock: EXT4_I(inode)->i_mmap_sem (ea3d7209ca01), or nothing when the flag is off. */
 function* mmapSemRead(k: KernelState, inode: Inode): Generator<void, void, void> {
   if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downRead(k.sim);
@@ -93,25 +130,36 @@ function mmapSemUpRead(k: KernelState, inode: Inode): void {
   if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upRead(k.sim);
 }
 
-// fs/ext4/file.c ext4_dax_fault(), v4.5–v4.7 (store ids 37256359832, 45495921990;
-// v4.7 calls dax_fault(vma, vmf, ext4_dax_get_block) with the same locking).
+// fs/ext4/file.c ext4_dax_fault(), v4.5–v4.10, and ext4_dax_huge_fault() for a PTE,
+// v4.11–v4.12 (store ids 37256359832, 45495921990; v4.10 and v4.12 from the diffs of
+// 1db175428ee3 (id 2812243979) and of its v4.12 reversal (id 37953395956)). A write fault:
+// sb_start_pagefault(), file_update_time(), i_mmap_sem for read, a jbd2 handle (not in
+// v4.10–v4.11: ext4_iomap_begin() starts its own), then the DAX fault:
+//   v4.6 __dax_fault(), v4.7–v4.8 dax_fault(), v4.9 dax_fault() with the v4.9 entries,
+//   all with ext4's get_block; from v4.10 (e2ae766c1b03) dax_iomap_fault(ext4_iomap_ops).
 // Also ->page_mkwrite since 1e9d180ba39f (v4.5).
 function* ext4DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const sb = sbOf(k);
   const inode = k.inode(vma.mapping.file);
   const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  // 1db175428ee3 (v4.10): no handle here; the v4.12 reversal starts it here again
+  const handle = write && !k.flags.ext4_dax_fault_no_handle;
   if (write) {
     yield;
     sb.pagefault.acquire(sim); // sb_start_pagefault(); file_update_time()
     yield* mmapSemRead(k, inode);
-    sb.handle.acquire(sim); // ext4_journal_start_sb(EXT4_HT_WRITE_PAGE)
+    if (handle) sb.handle.acquire(sim); // ext4_journal_start_sb(EXT4_HT_WRITE_PAGE)
   } else {
     yield* mmapSemRead(k, inode);
   }
-  const result = k.flags.dax_entry_lock ? yield* daxFaultV47(k, ext4Ops, vma, vmf) : yield* daxFaultV46(k, ext4Ops, vma, vmf);
+  let result: number;
+  if (!k.flags.dax_entry_lock) result = yield* daxFaultV46(k, ext4Ops, vma, vmf);
+  else if (k.flags.ext4_dax_iomap_fault) result = yield* daxIomapFault(k, ext4IomapOps, vma, vmf); // e2ae766c1b03 (v4.10)
+  else if (k.flags.dax_radix_pmd_entries) result = yield* daxFaultV49(k, ext4Ops, vma, vmf); // 642261ac995e (v4.9)
+  else result = yield* daxFaultV47(k, ext4Ops, vma, vmf);
   if (write) {
-    sb.handle.release(sim);
+    if (handle) sb.handle.release(sim);
     mmapSemUpRead(k, inode);
     sb.pagefault.release(sim);
   } else {
@@ -120,8 +168,8 @@ function* ext4DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, numb
   return result;
 }
 
-// fs/ext4/file.c ext4_dax_pfn_mkwrite(), v4.5–v4.10 (store ids 2450038994, 37112263221):
-// i_size checked under i_mmap_sem; no journal handle.
+// fs/ext4/file.c ext4_dax_pfn_mkwrite(), v4.5–v4.13 (store ids 2450038994, 37112263221;
+// v4.11 only changed its arguments): i_size checked under i_mmap_sem; no journal handle.
 function* ext4DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const sb = sbOf(k);
@@ -135,7 +183,9 @@ function* ext4DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
     if (sim.rec) sim.log(`ext4_dax_pfn_mkwrite: i_size ${inode.size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     ret = VM_FAULT_SIGBUS;
   } else {
-    ret = k.flags.dax_entry_lock ? yield* daxPfnMkwriteV47(k, vma, vmf) : yield* daxPfnMkwriteV46(k, vma, vmf);
+    if (!k.flags.dax_entry_lock) ret = yield* daxPfnMkwriteV46(k, vma, vmf);
+    else if (k.flags.dax_radix_pmd_entries) ret = yield* daxPfnMkwriteV49Plus(k, vma, vmf); // 642261ac995e (v4.9)
+    else ret = yield* daxPfnMkwriteV47(k, vma, vmf);
   }
   mmapSemUpRead(k, inode);
   sb.pagefault.release(sim);

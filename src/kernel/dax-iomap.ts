@@ -1,0 +1,601 @@
+// fs/dax.c from v4.9 to v4.12 at the PTE level: the entry encoding with
+// PMD/HZP/EMPTY bits and PMD-aligned wait keys (642261ac995e, 63e95b5c4f16),
+// the entry-lock helpers, holes as page-cache pages, the get_block fault that
+// ext4 still used in v4.9, the iomap fault in its v4.9 order (entry lock,
+// then ->iomap_begin; v4.12 again) and its v4.10 order (->iomap_begin first,
+// 9f141d6ef625), and dax_pfn_mkwrite before and after 2f89dc12a25d.
+//
+// Sources (notes/kernel-v4.9-v4.19.md quotes them): v4.9 fs/dax.c, store id
+// 706997388; v4.10 fs/dax.c (comments stripped), 24765410162; v4.11,
+// 45162155; v4.12 logic, 1521764; the v4.9-era include/linux/dax.h entry
+// bits, 39084630357; mm/filemap.c v4.10–v4.13, 24094697955; the postings of
+// 965d004af540 (3055664430) and f449b936f1af (3063192620).
+//
+// Not modelled: PMD faults (so no PMD, HZP or 2 MiB EMPTY entry is ever in a
+// tree, and grab_mapping_entry()'s PMD requests, the PMD downgrade and the
+// preload/unmap order that 0cb80b484755 fixed are never reached), COW faults,
+// dirty/towrite tags (no fsync yet: the places that set them say so),
+// allocation failures (radix_tree_preload() and page allocation succeed).
+import type { Sim } from '../sim/engine.js';
+import {
+  autoremoveWakeFunction, finishWait, initWaitEntry, prepareToWaitExclusive, schedule, waitqueueActive, wakeUp,
+  type WaitQueueEntry, type WaitQueueHead,
+} from '../sim/waitqueue.js';
+import {
+  EBUSY, EIO, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, lockPage,
+  radixTreePreload, radixTreePreloadEnd, unlockPage,
+  type AddressSpace, type DaxEntry, type EntryKey, type HolePage, type PageCacheDax, type TreeEntry,
+} from './mapping.js';
+import {
+  FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_LOCKED, VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS,
+  errToFault, faultName, finishFault, finishMkwriteFault, getBlockLogged, iSizeRead, vmInsertMixed, where,
+  type FsOps, type Vmf,
+} from './fault.js';
+import { unmapMappingRange, type Vma } from './pagetable.js';
+import type { Inode, KernelState } from './state.js';
+
+// ---------------------------------------------------------------------------
+// Entry encoding, include/linux/dax.h v4.9–v4.13 (store id 39084630357):
+// RADIX_DAX_SHIFT = RADIX_TREE_EXCEPTIONAL_SHIFT + 4. The lock bit is the
+// entry's `locked` field, the sector its `block`, the other bits `flags`.
+
+export const RADIX_DAX_ENTRY_LOCK = 1 << 2;
+export const RADIX_DAX_PMD = 1 << 3;
+export const RADIX_DAX_HZP = 1 << 4;
+export const RADIX_DAX_EMPTY = 1 << 5;
+/** PG_PMD_COLOUR = (PMD_SIZE >> PAGE_SHIFT) - 1 */
+export const PG_PMD_COLOUR = 511;
+
+/** include/linux/iomap.h, v4.10: the flags ->iomap_begin gets */
+export const IOMAP_WRITE = 1 << 0;
+/** IOMAP_FAULT (9484ab1bf, v4.10): the fs is called from a page fault */
+export const IOMAP_FAULT = 1 << 3;
+
+// include/linux/dax.h dax_radix_locked_entry(), v4.9–v4.16: entries are created locked.
+export function daxRadixLockedEntry(sim: Sim, block: number | null, flags: number): DaxEntry {
+  return { kind: 'dax', block, locked: true, lockedBy: sim.me.name, flags };
+}
+
+function flagsOf(e: DaxEntry): number {
+  return e.flags ?? 0;
+}
+
+// fs/dax.c dax_is_pmd_entry() / dax_is_pte_entry() / dax_is_zero_entry() / dax_is_empty_entry(), v4.9–v4.19
+export function daxIsPmdEntry(e: DaxEntry): boolean {
+  return (flagsOf(e) & RADIX_DAX_PMD) !== 0;
+}
+export function daxIsZeroEntry(e: DaxEntry): boolean {
+  return (flagsOf(e) & RADIX_DAX_HZP) !== 0;
+}
+export function daxIsEmptyEntry(e: DaxEntry): boolean {
+  return (flagsOf(e) & RADIX_DAX_EMPTY) !== 0;
+}
+
+// fs/dax.c lock_slot() / unlock_slot(), v4.9 (radix_tree_replace_slot(); the 3-argument form
+// from v4.10 does the same): flip RADIX_DAX_ENTRY_LOCK of the slot's value. Caller holds tree_lock.
+function lockSlot(sim: Sim, mapping: AddressSpace, index: number, e: DaxEntry): DaxEntry {
+  const locked: DaxEntry = { ...e, locked: true, lockedBy: sim.me.name };
+  mapping.tree.set(index, locked);
+  return locked;
+}
+function unlockSlot(mapping: AddressSpace, index: number, e: DaxEntry): DaxEntry {
+  const unlocked: DaxEntry = { ...e, locked: false, lockedBy: null };
+  mapping.tree.set(index, unlocked);
+  return unlocked;
+}
+
+// ---------------------------------------------------------------------------
+// The entry lock, v4.9–v4.12 (63e95b5c4f16 keys; identical text in v4.10, v4.11, v4.12).
+
+// fs/dax.c dax_entry_waitqueue(), v4.9–v4.19: hash_long(mapping ^ entry_start, 12); entry_start
+// is the index rounded down to the PMD when `entry` is a PMD entry.
+function daxEntryWaitqueueV49(k: KernelState, mapping: AddressSpace, index: number, entry: DaxEntry): { wq: WaitQueueHead<EntryKey>; key: EntryKey } {
+  const entryStart = daxIsPmdEntry(entry) ? index & ~PG_PMD_COLOUR : index;
+  return { wq: daxEntryWaitqueue(k, mapping, entryStart), key: { mapping, index: entryStart } };
+}
+
+// fs/dax.c wake_exceptional_entry_func(), v4.9–v4.19: only a waiter for this {mapping, entry_start}.
+function wakeExceptionalEntryFunc(entry: WaitQueueEntry<EntryKey>, key: EntryKey | null, sim: Sim): number {
+  if (key === null || entry.key === null || key.mapping !== entry.key.mapping || key.index !== entry.key.index) return 0;
+  return autoremoveWakeFunction(entry, null, sim);
+}
+
+/** The sleeper's condition: the slot no longer holds a locked exceptional entry. */
+function slotUnlocked(mapping: AddressSpace, index: number): boolean {
+  const e = mapping.tree.get(index);
+  return e === undefined || e.kind !== 'dax' || !e.locked;
+}
+
+// fs/dax.c get_unlocked_mapping_entry(), v4.9–v4.12: called and returns with tree_lock
+// held; sleeps exclusively while the slot holds a locked exceptional entry.
+export function* getUnlockedMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number): Generator<void, TreeEntry | undefined, void> {
+  const sim = k.sim;
+  const ewait = initWaitEntry<EntryKey>(sim, null, wakeExceptionalEntryFunc);
+  for (;;) {
+    const entry = mapping.tree.get(index);
+    if (entry === undefined || entry.kind !== 'dax' || !entry.locked) return entry;
+    const { wq, key } = daxEntryWaitqueueV49(k, mapping, index, entry);
+    ewait.key = key;
+    prepareToWaitExclusive(sim, wq, ewait);
+    mapping.treeLock.unlock(sim);
+    yield* schedule(sim, `get_unlocked_mapping_entry(${mapping.file}:${index}) [entry locked by ${entry.lockedBy ?? '?'}]`, () => slotUnlocked(mapping, index));
+    finishWait(sim, wq, ewait);
+    yield* mapping.treeLock.lock(sim);
+  }
+}
+
+// fs/dax.c dax_wake_mapping_entry_waiter(), v4.9–v4.13: the key comes from the entry the
+// waker saw; waitqueue_active() peek, then __wake_up(nr_exclusive = wake_all ? 0 : 1).
+export function daxWakeMappingEntryWaiterV49(k: KernelState, mapping: AddressSpace, index: number, entry: DaxEntry, wakeAll: boolean): void {
+  const { wq, key } = daxEntryWaitqueueV49(k, mapping, index, entry);
+  if (waitqueueActive(k.sim, wq)) wakeUp(k.sim, wq, wakeAll ? 0 : 1, key);
+}
+
+// fs/dax.c dax_unlock_mapping_entry(), v4.9–v4.12: clear the lock bit under tree_lock,
+// wake one waiter after dropping it.
+export function* daxUnlockMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number): Generator<void, void, void> {
+  const sim = k.sim;
+  yield* mapping.treeLock.lock(sim);
+  const entry = mapping.tree.get(index);
+  if (entry === undefined || entry.kind !== 'dax' || !entry.locked) {
+    sim.violate('kernel-warn', `WARN_ON_ONCE(!entry || !radix_tree_exceptional_entry(entry) || !slot_locked(mapping, slot)) in dax_unlock_mapping_entry(): ${mapping.file}:${index} holds ${describeEntry(entry)}`, 'dax_unlock_mapping_entry');
+    mapping.treeLock.unlock(sim);
+    return;
+  }
+  unlockSlot(mapping, index, entry);
+  mapping.treeLock.unlock(sim);
+  daxWakeMappingEntryWaiterV49(k, mapping, index, entry, false);
+}
+
+// fs/dax.c put_locked_mapping_entry(), v4.9–v4.13: a hole page is unlocked (and its
+// reference dropped), an exceptional entry gets its lock bit cleared.
+export function* putLockedMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, void, void> {
+  if (entry.kind === 'page') {
+    yield;
+    unlockPage(k.sim, entry); // unlock_page(); put_page()
+  } else {
+    yield* daxUnlockMappingEntryV49(k, mapping, index);
+  }
+}
+
+// fs/dax.c put_unlocked_mapping_entry(), v4.9–v4.13: pass the exclusive wakeup on.
+export function putUnlockedMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry | undefined): void {
+  if (entry === undefined || entry.kind !== 'dax') return;
+  daxWakeMappingEntryWaiterV49(k, mapping, index, entry, false);
+}
+
+// fs/dax.c grab_mapping_entry(mapping, index, size_flag), v4.9–v4.12, for PTE requests
+// (size_flag 0): a locked entry at `index`: a new locked EMPTY entry, the existing
+// exceptional entry with its lock bit set, or the hole page locked with lock_page().
+//   v4.9–v4.10: with no entry, tree_lock is dropped for radix_tree_preload() and a
+//   racing insert shows as -EEXIST from __radix_tree_insert(): restart.
+//   v4.11 (e11f8b7b6c4e): the index is looked up again after the preload; restart if taken.
+// The PMD paths (a PMD request's -EEXIST, a PTE request downgrading a 2 MiB zero/empty
+// entry, with 0cb80b484755's unmap-before-preload in v4.10) need PMD entries, which no
+// modelled fault creates; reaching one is a model error.
+export function* grabMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number, sizeFlag: number): Generator<void, TreeEntry, void> {
+  const sim = k.sim;
+  if (sizeFlag & RADIX_DAX_PMD) throw new Error('model: grab_mapping_entry(RADIX_DAX_PMD): PMD faults are not modelled');
+  for (;;) {
+    yield* mapping.treeLock.lock(sim);
+    const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
+    if (entry !== undefined && entry.kind === 'dax' && daxIsPmdEntry(entry)) {
+      throw new Error(`model: grab_mapping_entry() found a PMD entry at ${mapping.file}:${index}; PMD entries are not modelled`);
+    }
+    if (entry === undefined) {
+      mapping.treeLock.unlock(sim);
+      yield* radixTreePreload(sim);
+      yield* mapping.treeLock.lock(sim);
+      if (k.flags.dax_grab_relookup_after_preload) {
+        // e11f8b7b6c4e: "See if another thread inserted an entry at our index during this time."
+        if (mapping.tree.get(index) !== undefined) {
+          radixTreePreloadEnd(sim);
+          mapping.treeLock.unlock(sim);
+          continue;
+        }
+      }
+      const e = daxRadixLockedEntry(sim, null, sizeFlag | RADIX_DAX_EMPTY);
+      if (mapping.tree.has(index)) {
+        // __radix_tree_insert() -> -EEXIST; for a PTE request: goto restart
+        radixTreePreloadEnd(sim);
+        mapping.treeLock.unlock(sim);
+        continue;
+      }
+      mapping.tree.set(index, e);
+      radixTreePreloadEnd(sim);
+      // "Good, we have inserted empty locked entry into the tree."
+      mapping.nrexceptional++;
+      mapping.treeLock.unlock(sim);
+      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> new empty entry, locked`);
+      return e;
+    }
+    if (entry.kind === 'page') {
+      // "Normal page in radix tree?": get_page(), lock it outside tree_lock, re-check page->mapping
+      mapping.treeLock.unlock(sim);
+      yield* lockPage(sim, entry);
+      if (entry.mapping !== mapping) {
+        unlockPage(sim, entry); // "Page got truncated? Retry..."
+        continue;
+      }
+      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${entry.label}, page locked`);
+      return entry;
+    }
+    const locked = lockSlot(sim, mapping, index, entry);
+    mapping.treeLock.unlock(sim);
+    if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${describeEntry(entry)}, locked`);
+    return locked;
+  }
+}
+
+// fs/dax.c dax_delete_mapping_entry(), v4.9: wait for the entry lock, delete, drop
+// tree_lock, wake all waiters.
+export function* daxDeleteMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number): Generator<void, number, void> {
+  const sim = k.sim;
+  yield* mapping.treeLock.lock(sim);
+  const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
+  if (entry === undefined || entry.kind !== 'dax') {
+    sim.violate('kernel-warn', `WARN_ON_ONCE(!entry || !radix_tree_exceptional_entry(entry)) in dax_delete_mapping_entry(): ${mapping.file}:${index} holds ${describeEntry(entry)}`, 'dax_delete_mapping_entry');
+    mapping.treeLock.unlock(sim);
+    return 0;
+  }
+  mapping.tree.delete(index);
+  mapping.nrexceptional--;
+  mapping.treeLock.unlock(sim);
+  if (sim.rec) sim.log(`dax_delete_mapping_entry(${mapping.file}:${index})`);
+  daxWakeMappingEntryWaiterV49(k, mapping, index, entry, true);
+  return 1;
+}
+
+// fs/dax.c __dax_invalidate_mapping_entry(), v4.10–v4.13 (c6dcf52c23d2): wait for the
+// entry lock; unless truncating, keep a DIRTY/TOWRITE-tagged entry (tags are not
+// modelled: every call here is a truncate); delete; pass the wakeup on to ONE waiter,
+// still under tree_lock.
+function* daxInvalidateMappingEntryV410(k: KernelState, mapping: AddressSpace, index: number, trunc: boolean): Generator<void, number, void> {
+  const sim = k.sim;
+  if (!trunc) throw new Error('model: dax_invalidate_mapping_entry_sync() needs the dirty tags, which are not modelled');
+  let ret = 0;
+  yield* mapping.treeLock.lock(sim);
+  const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
+  if (entry !== undefined && entry.kind === 'dax') {
+    mapping.tree.delete(index);
+    mapping.nrexceptional--;
+    ret = 1;
+  }
+  putUnlockedMappingEntryV49(k, mapping, index, entry);
+  mapping.treeLock.unlock(sim);
+  if (ret && sim.rec) sim.log(`dax_delete_mapping_entry(${mapping.file}:${index})`);
+  return ret;
+}
+
+// fs/dax.c dax_delete_mapping_entry(), v4.10–v4.13: the truncate case of the above, WARN if nothing was deleted.
+export function* daxDeleteMappingEntryV410(k: KernelState, mapping: AddressSpace, index: number): Generator<void, number, void> {
+  const ret = yield* daxInvalidateMappingEntryV410(k, mapping, index, true);
+  // "Since the caller has seen exceptional entry for this index, we better find it at that index as well..."
+  if (!ret) k.sim.violate('kernel-warn', `WARN_ON_ONCE(!ret) in dax_delete_mapping_entry(): no DAX entry left at ${mapping.file}:${index}`, 'dax_delete_mapping_entry');
+  return ret;
+}
+
+// ---------------------------------------------------------------------------
+// Installing a mapping and loading holes.
+
+/** How page_cache_tree_insert() treats our locked EMPTY entry in this kernel. */
+function pageCacheDax(k: KernelState): PageCacheDax {
+  return { entryLock: true, emptyBits: true, wakeAll: k.flags.dax_hole_insert_wake_all };
+}
+
+// fs/dax.c dax_insert_mapping_entry(), v4.9–v4.13 (PTE entries, flags 0): a hole page is
+// unmapped, deleted from the page cache and replaced by the new locked entry; an EMPTY
+// (or zero) entry is replaced; a real entry already there is left alone and only tagged.
+function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number, flags: number): Generator<void, TreeEntry, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  const index = vmf.pgoff;
+  // if (vmf->flags & FAULT_FLAG_WRITE) __mark_inode_dirty(I_DIRTY_PAGES): no inode dirty state is modelled
+  const holeFill = entry.kind === 'page';
+  if (holeFill) {
+    // "Unmap the page now before we remove it from page cache below. The page is locked so it cannot be faulted in again."
+    yield* unmapMappingRange(k, mapping, index, 1);
+    yield* radixTreePreload(sim);
+  } else if (daxIsZeroEntry(entry) && !(flags & RADIX_DAX_HZP)) {
+    throw new Error(`model: dax_insert_mapping_entry() over a zero entry at ${where(vma, index)}; HZP entries are not modelled`);
+  }
+  yield* mapping.treeLock.lock(sim);
+  const newEntry = daxRadixLockedEntry(sim, block, flags);
+  let result: TreeEntry = newEntry;
+  let what: string;
+  if (entry.kind === 'page') {
+    deleteFromPageCacheLocked(k, mapping, entry); // __delete_from_page_cache(); put_page()
+    mapping.tree.set(index, newEntry); // __radix_tree_insert(): the slot was just emptied
+    mapping.nrexceptional++;
+    what = `replaced ${entry.label}`;
+  } else if (daxIsZeroEntry(entry) || daxIsEmptyEntry(entry)) {
+    const ret = mapping.tree.get(index);
+    if (ret !== entry) {
+      sim.violate('kernel-warn', `WARN_ON_ONCE(ret != entry) in dax_insert_mapping_entry(): ${where(vma, index)} holds ${describeEntry(ret)}, not the entry this fault locked`, 'dax_insert_mapping_entry');
+    }
+    mapping.tree.set(index, newEntry); // radix_tree_replace_slot()
+    what = 'replaced the empty entry';
+  } else {
+    // "If a normal PTE or PMD entry is already in the tree, we leave it alone." The caller
+    // gets new_entry, which is not in the tree; its unlock looks the index up again.
+    result = newEntry;
+    what = `left ${describeEntry(entry)} in place`;
+  }
+  // if (vmf->flags & FAULT_FLAG_WRITE) radix_tree_tag_set(PAGECACHE_TAG_DIRTY): tags are not modelled yet
+  mapping.treeLock.unlock(sim);
+  if (entry.kind === 'page') {
+    radixTreePreloadEnd(sim);
+    unlockPage(sim, entry); // "We don't need hole page anymore": unlock_page(); put_page()
+  }
+  if (sim.rec) sim.log(`dax_insert_mapping_entry(${where(vma, index)}) -> blk ${block}, locked, ${what}`);
+  return result;
+}
+
+/** `void **entryp` of the C code */
+interface EntryRef {
+  e: TreeEntry;
+}
+
+// fs/dax.c dax_insert_mapping(), v4.9–v4.11: dax_map_atomic() (the device never goes
+// away here), the tree entry, then vm_insert_mixed(): a write-protected PTE.
+function* daxInsertMapping(k: KernelState, vma: Vma, vmf: Vmf, block: number, entryp: EntryRef): Generator<void, number, void> {
+  entryp.e = yield* daxInsertMappingEntryV49(k, vma, vmf, entryp.e, block, 0);
+  return yield* vmInsertMixed(k, vma, vmf.pgoff, block);
+}
+
+// fs/dax.c dax_load_hole(), v4.9: a hole page replaces the locked EMPTY entry (inside
+// page_cache_tree_insert(), which wakes the entry's waiters) and is returned locked
+// (VM_FAULT_LOCKED) for the generic fault code to map and unlock.
+function* daxLoadHoleV49(k: KernelState, vma: Vma, entry: TreeEntry, vmf: Vmf): Generator<void, number, void> {
+  if (entry.kind === 'page') {
+    // "Hole page already exists? Return it..."
+    vmf.page = entry;
+    if (k.sim.rec) k.sim.log(`dax_load_hole: ${entry.label} already there`);
+    return VM_FAULT_LOCKED;
+  }
+  // "This will replace locked radix tree entry with a hole page"
+  const page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, pageCacheDax(k));
+  if (page === null) {
+    yield* putLockedMappingEntryV49(k, vma.mapping, vmf.pgoff, entry);
+    return VM_FAULT_OOM;
+  }
+  vmf.page = page;
+  if (k.sim.rec) k.sim.log(`dax_load_hole: ${page.label} replaces the locked entry`);
+  return VM_FAULT_LOCKED;
+}
+
+// fs/dax.c dax_load_hole(), v4.10–v4.13 (f449b936f1af "dax: Finish fault completely when
+// loading holes"): the hole page is mapped here (finish_fault()); *entry becomes the page,
+// which the caller's put_locked_mapping_entry() unlocks. VM_FAULT_NOPAGE.
+function* daxLoadHoleV410(k: KernelState, vma: Vma, entryp: EntryRef, vmf: Vmf): Generator<void, number, void> {
+  let page: HolePage | null;
+  if (entryp.e.kind === 'page') {
+    page = entryp.e;
+    if (k.sim.rec) k.sim.log(`dax_load_hole: ${page.label} already there`);
+  } else {
+    page = yield* findOrCreatePage(k, vma.mapping, vmf.pgoff, pageCacheDax(k));
+    if (page === null) return VM_FAULT_OOM;
+    if (k.sim.rec) k.sim.log(`dax_load_hole: ${page.label} replaces the locked entry`);
+  }
+  vmf.page = page;
+  const ret = yield* finishFault(k, vma, vmf);
+  vmf.page = null;
+  entryp.e = page;
+  if (!ret) return VM_FAULT_NOPAGE; // get_page() for the PTE
+  return ret;
+}
+
+/** dax_load_hole() of the version: the fault's return value, and whether the page stays locked for the caller (v4.9). */
+function* daxLoadHole(k: KernelState, vma: Vma, entryp: EntryRef, vmf: Vmf): Generator<void, { ret: number; lockedStatus: boolean }, void> {
+  if (k.flags.dax_load_hole_finish_fault) {
+    // f449b936f1af (v4.10)
+    return { ret: yield* daxLoadHoleV410(k, vma, entryp, vmf), lockedStatus: false };
+  }
+  const ret = yield* daxLoadHoleV49(k, vma, entryp.e, vmf);
+  return { ret, lockedStatus: ret === VM_FAULT_LOCKED };
+}
+
+// ---------------------------------------------------------------------------
+// Fault handlers.
+
+// fs/dax.c dax_fault(), v4.9 (store id 706997388): the get_block fault ext4 used until
+// v4.10 (e2ae766c1b03). The v4.7 shape with grab_mapping_entry(mapping, pgoff, 0): entry
+// lock, get_block, allocation under the entry lock for a write to a hole, the hole page
+// returned locked for a read. COW (private mappings) is not modelled.
+export function* daxFaultV49(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  // "Caller is supposed to hold locks serializing us with truncate / punch hole so this is a reliable test."
+  const size = yield* iSizeRead(k, vma);
+  if (vmf.pgoff >= size) {
+    if (sim.rec) sim.log(`dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    return VM_FAULT_SIGBUS;
+  }
+  const entryp: EntryRef = { e: yield* grabMappingEntryV49(k, mapping, vmf.pgoff, 0) };
+  let major = 0;
+  let error = 0;
+  let bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, false);
+  if (typeof bh === 'number') {
+    error = bh;
+  } else {
+    if (!bh.mapped) {
+      if (vmf.flags & FAULT_FLAG_WRITE) {
+        bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, true);
+        major = VM_FAULT_MAJOR;
+        if (typeof bh === 'number') error = bh;
+      } else {
+        return yield* daxLoadHoleV49(k, vma, entryp.e, vmf);
+      }
+    }
+    if (typeof bh !== 'number') {
+      if (bh.unwritten || bh.isNew) {
+        // "Filesystem should not return unwritten buffers to us!"
+        sim.violate('kernel-warn', `WARN_ON_ONCE(buffer_unwritten(&bh) || buffer_new(&bh)) in dax_fault() at ${where(vma, vmf.pgoff)}`, 'dax_fault-bh');
+      }
+      if (!bh.mapped) throw new Error(`model: get_block(create) left ${where(vma, vmf.pgoff)} unmapped`);
+      error = yield* daxInsertMapping(k, vma, vmf, bh.block!, entryp);
+    }
+  }
+  yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, entryp.e);
+  const ret = errToFault(error, major);
+  if (sim.rec) sim.log(`dax_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
+  return ret;
+}
+
+export type IomapType = 'hole' | 'unwritten' | 'mapped';
+
+/** struct iomap for one page (DAX requires block size = page size: one extent per fault). */
+export interface Iomap {
+  type: IomapType;
+  /** the block of a mapped or unwritten extent */
+  block: number | null;
+  /** IOMAP_F_NEW: allocated by this call */
+  isNew: boolean;
+}
+
+/** struct iomap_ops: the filesystem half of an iomap fault. */
+export interface IomapOps {
+  iomapBegin(k: KernelState, inode: Inode, page: number, flags: number): Generator<void, Iomap | number, void>;
+  iomapEnd(k: KernelState, inode: Inode, page: number, written: number, flags: number, iomap: Iomap): Generator<void, number, void>;
+}
+
+function iomapName(m: Iomap): string {
+  return m.type === 'hole' ? 'hole' : `${m.type === 'unwritten' ? 'unwritten ' : ''}blk ${m.block}${m.isNew ? ' (new)' : ''}`;
+}
+
+// fs/dax.c dax_iomap_fault() (v4.9–v4.10) / dax_iomap_pte_fault() (v4.11–v4.12), PTE faults
+// of shared mappings (COW is not modelled), in either order:
+//   v4.9 and v4.12 (13e451fdc1af): grab_mapping_entry(), ->iomap_begin(), install,
+//     ->iomap_end(), unlock the entry. (v4.12's e2093926a098 bail-out for a PMD that a
+//     racing PMD fault installed is not modelled: no PMD is ever installed.)
+//   v4.10–v4.11 (9f141d6ef625): ->iomap_begin() first, then grab_mapping_entry(), install,
+//     unlock the entry, then ->iomap_end().
+// Holes: v4.9 returns the locked hole page (VM_FAULT_LOCKED); from v4.10 (f449b936f1af)
+// dax_load_hole() maps it and the entry put unlocks it.
+export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  const inode = k.inode(mapping.file);
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  const iomapFirst = k.flags.dax_iomap_begin_before_entry_lock;
+  // "Caller is supposed to hold locks serializing us with truncate / punch hole so this is a reliable test."
+  const size = yield* iSizeRead(k, vma);
+  if (vmf.pgoff >= size) {
+    if (sim.rec) sim.log(`dax_iomap_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    return VM_FAULT_SIGBUS;
+  }
+  // IOMAP_FAULT is v4.10+ (9484ab1bf); only ext4's ->iomap_end reads it, and ext4 takes this path from v4.10
+  const flags = IOMAP_FAULT | (write ? IOMAP_WRITE : 0);
+  let entryp: EntryRef | null = null;
+
+  const iomapBegin = function* (): Generator<void, Iomap | number, void> {
+    const r = yield* ops.iomapBegin(k, inode, vmf.pgoff, flags);
+    if (sim.rec) sim.log(`->iomap_begin(${where(vma, vmf.pgoff)}${write ? ', IOMAP_WRITE' : ''}) -> ${typeof r === 'number' ? errName(r) : iomapName(r)}`);
+    return r;
+  };
+
+  let iomap: Iomap | number;
+  if (iomapFirst) {
+    // 9f141d6ef625: "Fix the problem by nesting grabbing of entry lock inside ->iomap_begin() - ->iomap_end() pair."
+    iomap = yield* iomapBegin();
+    if (typeof iomap === 'number') return errToFault(iomap, 0); // dax_fault_return(error)
+    entryp = { e: yield* grabMappingEntryV49(k, mapping, vmf.pgoff, 0) };
+  } else {
+    entryp = { e: yield* grabMappingEntryV49(k, mapping, vmf.pgoff, 0) };
+    iomap = yield* iomapBegin();
+    if (typeof iomap === 'number') {
+      yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, entryp.e); // goto unlock_entry
+      return errToFault(iomap, 0);
+    }
+  }
+
+  let error = 0;
+  let major = 0;
+  let ret = 0;
+  let lockedStatus = false;
+  if (iomap.type === 'mapped') {
+    if (iomap.isNew) major = VM_FAULT_MAJOR; // IOMAP_F_NEW: count_vm_event(PGMAJFAULT)
+    error = yield* daxInsertMapping(k, vma, vmf, iomap.block!, entryp);
+    // "-EBUSY is fine, somebody else faulted on the same PTE" (converted to 0 here from 9f141d6ef625)
+    if (error === -EBUSY) error = 0;
+    ret = errToFault(error, major);
+  } else if (!write) {
+    // IOMAP_UNWRITTEN, IOMAP_HOLE
+    const r = yield* daxLoadHole(k, vma, entryp, vmf);
+    ret = r.ret;
+    lockedStatus = r.lockedStatus;
+  } else {
+    // a write to a hole or an unwritten extent: the filesystem should have allocated ("FALLTHRU")
+    sim.violate('kernel-warn', `WARN_ON_ONCE(1) in dax_iomap_fault(): a write fault got IOMAP_${iomap.type.toUpperCase()} at ${where(vma, vmf.pgoff)}`, 'dax_iomap_fault-type');
+    error = -EIO;
+    ret = errToFault(error, major);
+  }
+
+  // ->iomap_end(): told 0 bytes on an error; its own return value is ignored here (from v4.10
+  // explicitly: "there's no way back"; ext4's returns 0 for faults in every version modelled)
+  const copied = ret & VM_FAULT_ERROR ? 0 : 1;
+  const iomapEnd = function* (): Generator<void, void, void> {
+    yield* ops.iomapEnd(k, inode, vmf.pgoff, copied, flags, iomap as Iomap);
+  };
+  if (iomapFirst) {
+    // unlock_entry: precedes finish_iomap: in v4.10–v4.11
+    if (!lockedStatus || error) yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, entryp.e);
+    yield* iomapEnd();
+  } else {
+    yield* iomapEnd();
+    // v4.9: "if (!locked_status || error) put_locked_mapping_entry()"
+    if (!lockedStatus || error) yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, entryp.e);
+  }
+  if (sim.rec) sim.log(`dax_iomap_fault -> ${faultName(ret)}${error ? ` (${errName(error)})` : ''}`);
+  return ret;
+}
+
+// fs/dax.c dax_pfn_mkwrite(), v4.9: wait for the entry to be unlocked, set its dirty tag
+// (not modelled yet) without locking it, pass the wakeup on; the generic code
+// (wp_pfn_shared()) makes the PTE writable afterwards, outside any DAX lock.
+function* daxPfnMkwriteV49(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const mapping = vma.mapping;
+  yield* mapping.treeLock.lock(k.sim);
+  const entry = yield* getUnlockedMappingEntryV49(k, mapping, vmf.pgoff);
+  if (entry !== undefined && entry.kind === 'dax') {
+    // radix_tree_tag_set(PAGECACHE_TAG_DIRTY): tags are not modelled yet
+    putUnlockedMappingEntryV49(k, mapping, vmf.pgoff, entry);
+  }
+  mapping.treeLock.unlock(k.sim);
+  return VM_FAULT_NOPAGE;
+}
+
+// fs/dax.c dax_pfn_mkwrite(), v4.10–v4.13 (2f89dc12a25d "dax: protect PTE modification on
+// WP fault by radix tree entry lock"): lock the entry, tag it dirty (not modelled yet),
+// make the PTE writable with finish_mkwrite_fault(), unlock. Always VM_FAULT_NOPAGE.
+function* daxPfnMkwriteV410(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  yield* mapping.treeLock.lock(sim);
+  const entry = yield* getUnlockedMappingEntryV49(k, mapping, vmf.pgoff);
+  if (entry === undefined || entry.kind !== 'dax') {
+    if (entry !== undefined) putUnlockedMappingEntryV49(k, mapping, vmf.pgoff, entry);
+    mapping.treeLock.unlock(sim);
+    return VM_FAULT_NOPAGE;
+  }
+  // radix_tree_tag_set(PAGECACHE_TAG_DIRTY): tags are not modelled yet
+  const locked = lockSlot(sim, mapping, vmf.pgoff, entry);
+  mapping.treeLock.unlock(sim);
+  if (sim.rec) sim.log(`dax_pfn_mkwrite(${where(vma, vmf.pgoff)}): entry locked`);
+  // "If we race with somebody updating the PTE and finish_mkwrite_fault() fails, we don't care."
+  yield* finishMkwriteFault(k, vma, vmf);
+  yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, locked);
+  return VM_FAULT_NOPAGE;
+}
+
+/** dax_pfn_mkwrite() of the v4.9+ kernels. */
+export function* daxPfnMkwriteV49Plus(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  if (k.flags.dax_pfn_mkwrite_under_entry_lock) return yield* daxPfnMkwriteV410(k, vma, vmf); // 2f89dc12a25d (v4.10)
+  return yield* daxPfnMkwriteV49(k, vma, vmf);
+}
+
+/** dax_delete_mapping_entry() of the v4.9+ kernels, for truncate and punch. */
+export function* daxDeleteMappingEntryV49Plus(k: KernelState, mapping: AddressSpace, index: number): Generator<void, number, void> {
+  if (k.flags.dax_invalidate_entry_wake_one) return yield* daxDeleteMappingEntryV410(k, mapping, index); // c6dcf52c23d2 (v4.10)
+  return yield* daxDeleteMappingEntryV49(k, mapping, index);
+}
