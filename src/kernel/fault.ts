@@ -8,6 +8,7 @@ import {
   type HolePage, type TreeEntry,
 } from './mapping.js';
 import { describePte, setPte, unmapMappingRange, type Pte, type Vma } from './pagetable.js';
+import { PAGECACHE_TAG_DIRTY } from './radix-tree.js';
 import type { KernelState } from './state.js';
 
 export const VM_FAULT_OOM = 0x0001;
@@ -126,11 +127,13 @@ function* daxRadixEntryV46(k: KernelState, vma: Vma, index: number, block: numbe
       k.sim.violate('kernel-warn', `WARN_ON_ONCE(type != RADIX_DAX_PTE && type != RADIX_DAX_PMD) in dax_radix_entry(): ${where(vma, index)} holds ${entry.label}`, 'dax_radix_entry');
       error = -EIO;
     }
-    // an existing PTE entry keeps its sector; only the dirty tag would be set
+    // an existing PTE entry keeps its sector; only the dirty tag is set
   } else if (block !== null) {
     mapping.tree.set(index, daxEntry(block, false, null));
     mapping.nrexceptional++;
   }
+  // dirty: radix_tree_tag_set(page_tree, index, PAGECACHE_TAG_DIRTY) (NO_SECTOR with no entry skips it)
+  if (dirty && error === 0 && (entry !== undefined || block !== null)) mapping.tree.tagSet(index, PAGECACHE_TAG_DIRTY);
   mapping.treeLock.unlock(k.sim);
   if (k.sim.rec) k.sim.log(`dax_radix_entry(${where(vma, index)}${block !== null ? `, blk ${block}` : ', NO_SECTOR'}) -> ${error ? errName(error) : describeEntry(mapping.tree.get(index))}`);
   return error;
@@ -300,7 +303,7 @@ function* daxLoadHoleV47(k: KernelState, vma: Vma, entry: TreeEntry, vmf: Vmf): 
 }
 
 // fs/dax.c dax_insert_mapping_entry(), v4.7–v4.8: the new entry is created locked;
-// a hole page is unmapped, deleted and replaced.
+// a hole page is unmapped, deleted and replaced; a write fault tags it DIRTY.
 function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number): Generator<void, TreeEntry, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
@@ -323,6 +326,7 @@ function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     }
     mapping.tree.set(vmf.pgoff, newEntry); // radix_tree_replace_slot()
   }
+  if (vmf.flags & FAULT_FLAG_WRITE) mapping.tree.tagSet(vmf.pgoff, PAGECACHE_TAG_DIRTY);
   mapping.treeLock.unlock(sim);
   if (entry.kind === 'page') {
     radixTreePreloadEnd(sim);
@@ -385,7 +389,11 @@ export function* daxPfnMkwriteV47(k: KernelState, vma: Vma, vmf: Vmf): Generator
   const mapping = vma.mapping;
   yield* mapping.treeLock.lock(k.sim);
   const entry = yield* getUnlockedMappingEntry(k, mapping, vmf.pgoff);
-  if (entry !== undefined && entry.kind === 'dax') putUnlockedMappingEntry(k, mapping, vmf.pgoff, entry);
+  if (entry !== undefined && entry.kind === 'dax') {
+    mapping.tree.tagSet(vmf.pgoff, PAGECACHE_TAG_DIRTY);
+    putUnlockedMappingEntry(k, mapping, vmf.pgoff, entry);
+    if (k.sim.rec) k.sim.log(`dax_pfn_mkwrite(${where(vma, vmf.pgoff)}): entry tagged DIRTY`);
+  }
   mapping.treeLock.unlock(k.sim);
   return VM_FAULT_NOPAGE;
 }

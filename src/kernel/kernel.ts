@@ -202,7 +202,7 @@ export class Kernel {
         if (write) {
           const w = { value, start: ev.startStep, end: k.sim.step };
           k.writeLog(vma.mapping.file, page).push(w);
-          b.content = value;
+          b.store(value); // a cached store: the line stays dirty until written back
           if (k.sim.rec) k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${b.nr})`);
           return 'ok';
         }

@@ -8,7 +8,7 @@ import {
   prepareToWaitExclusive, schedule, waitqueueActive, wakeUp, type WaitQueueEntry,
 } from '../sim/waitqueue.js';
 import type { Vma } from './pagetable.js';
-import { SharedIntMap } from '../sim/shared.js';
+import { RadixTree } from './radix-tree.js';
 
 /**
  * A page-cache page standing for a hole (v4.6–v4.12): a zeroed struct page,
@@ -101,11 +101,14 @@ export class AddressSpace {
   readonly file: string;
   /** a stand-in for the struct's address, hashed with the index into the DAX wait table */
   readonly addr: bigint;
-  /** page_tree: index -> entry; each slot is a shared object */
-  readonly tree: SharedIntMap<TreeEntry>;
+  /** page_tree: index -> entry; each slot, and its tags, is a shared object */
+  readonly tree: RadixTree<TreeEntry>;
   readonly treeLock: Spinlock;
-  nrexceptional = 0;
-  nrpages = 0;
+  private readonly sim: Sim;
+  /** the shared object standing for nrpages and nrexceptional (read locklessly by writeback and write(2)) */
+  readonly countsObj: number;
+  private _nrexceptional = 0;
+  private _nrpages = 0;
   /** i_mmap: the shared VMAs mapping this file, in insertion order */
   readonly iMmap: Vma[] = [];
   readonly iMmapRwsem: RwSem;
@@ -116,9 +119,30 @@ export class AddressSpace {
   constructor(sim: Sim, file: string, serial: number) {
     this.file = file;
     this.addr = 0xffff880012340000n + BigInt(serial) * 0x1000n;
-    this.tree = new SharedIntMap<TreeEntry>(sim);
+    this.tree = new RadixTree<TreeEntry>(sim);
     this.treeLock = new Spinlock(sim, `tree_lock ${file}`, 'mapping->tree_lock');
     this.iMmapRwsem = new RwSem(sim, `i_mmap_rwsem ${file}`, 'mapping->i_mmap_rwsem');
+    this.sim = sim;
+    this.countsObj = sim.obj();
+  }
+
+  /** mapping->nrexceptional */
+  get nrexceptional(): number {
+    this.sim.touch(this.countsObj, false);
+    return this._nrexceptional;
+  }
+  set nrexceptional(n: number) {
+    this.sim.touch(this.countsObj, true);
+    this._nrexceptional = n;
+  }
+  /** mapping->nrpages */
+  get nrpages(): number {
+    this.sim.touch(this.countsObj, false);
+    return this._nrpages;
+  }
+  set nrpages(n: number) {
+    this.sim.touch(this.countsObj, true);
+    this._nrpages = n;
   }
 }
 

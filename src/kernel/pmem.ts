@@ -2,6 +2,23 @@
 // checkers can tell a mapping or an access that reached someone else's block.
 // Content is a small token, not 4 KiB: a block never written since boot holds
 // `stale@<nr>`, so an unzeroed block handed to a file is visible as stale data.
+//
+// The CPU cache (DESIGN: "a store sits in a cache line until flushed"): a block
+// has its media value (what survives a power failure) and at most one dirty
+// cache line holding a newer value. A CPU store through a mapping dirties the
+// line (`store()`); loads and copy_to_iter() see the line if it is dirty
+// (`content`); wb_cache_pmem() (CLWB) writes the line back (`wbCache()`); the
+// non-temporal copy of copy_from_iter_pmem(), clear_pmem() and the pmem
+// driver's zeroing bypass the cache and leave no dirty line (`content = v`).
+// A crash drops every dirty line (`Pmem.powerFail()`).
+//
+// Simplified: a write-back or a non-temporal store counts as durable at once.
+// On x86 it is durable only after the next sfence (wmb_pmem(), notes
+// kernel-rw-writeback.md B.7); every modelled path that writes back or
+// copies fences before its op returns (dax_io() and
+// dax_writeback_mapping_range() end with wmb_pmem() in v4.6; ext4_sync_file()
+// flushes the device), and a crash happens only after every thread has
+// finished, so the unfenced window is never observable here.
 import type { Sim } from '../sim/engine.js';
 import type { PageValue } from '../scenario/types.js';
 
@@ -16,7 +33,10 @@ export class Block {
   readonly obj: number;
   private readonly sim: Sim;
   private _owner: Owner | null = null;
+  /** the value on the media: what a power failure leaves */
   private _content: PageValue;
+  /** a dirty CPU cache line with a newer value than the media, or null (clean or not cached) */
+  private _line: PageValue | null = null;
   /** PTEs that map it, as `vma:page` (the reverse map the stale-mapping check reads) */
   readonly mappers = new Set<string>();
   constructor(sim: Sim, nr: number, obj: number) {
@@ -33,19 +53,57 @@ export class Block {
     this.sim.touch(this.obj, true);
     this._owner = o;
   }
+  /** What a CPU load (or copy_to_iter()) sees: the dirty line if there is one, else the media. */
   get content(): PageValue {
     this.sim.touch(this.obj, false);
-    return this._content;
+    return this._line ?? this._content;
   }
+  /**
+   * A write that bypasses the cache and reaches the media: the non-temporal
+   * stores of copy_from_iter_pmem() / memcpy_to_pmem() (an NT store to a cached
+   * line evicts it), clear_pmem() (memset + CLWB), the driver's zeroing.
+   */
   set content(v: PageValue) {
     this.sim.touch(this.obj, true);
     this._content = v;
+    this._line = null;
+  }
+  /** A CPU store through a write-back mapping: the line is dirty until written back. */
+  store(v: PageValue): void {
+    this.sim.touch(this.obj, true);
+    this._line = v;
+  }
+  /** arch_wb_cache_pmem(): CLWB of the block's lines; a dirty line reaches the media. */
+  wbCache(): boolean {
+    this.sim.touch(this.obj, true);
+    if (this._line === null) return false;
+    this._content = this._line;
+    this._line = null;
+    return true;
+  }
+  /** A dirty line is held for this block (reads the block). */
+  get dirty(): boolean {
+    this.sim.touch(this.obj, false);
+    return this._line !== null;
   }
   peekOwner(): Owner | null {
     return this._owner;
   }
+  /** What a load would see, without a footprint. */
   peekContent(): PageValue {
+    return this._line ?? this._content;
+  }
+  /** The media value, without a footprint. */
+  peekMedia(): PageValue {
     return this._content;
+  }
+  /** The dirty line's value, or null, without a footprint. */
+  peekLine(): PageValue | null {
+    return this._line;
+  }
+  /** Power failure: the dirty line is lost (called after the run, outside any step). */
+  dropLine(): void {
+    this._line = null;
   }
 }
 
@@ -62,5 +120,16 @@ export class Pmem {
     const b = this.blocks[nr];
     if (b === undefined) throw new Error(`pmem: no block ${nr}`);
     return b;
+  }
+  /** `final: {crash: true}`: power fails after every thread finished; unflushed dirty lines are lost. */
+  powerFail(): number[] {
+    const lost: number[] = [];
+    for (const b of this.blocks) {
+      if (b.peekLine() !== null) {
+        lost.push(b.nr);
+        b.dropLine();
+      }
+    }
+    return lost;
   }
 }
