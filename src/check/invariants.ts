@@ -4,7 +4,7 @@
 // WARN_ON conditions; the rest here.
 import type { Sim } from '../sim/engine.js';
 import type { Kernel, OpEvent } from '../kernel/kernel.js';
-import type { KernelHooks, KernelState } from '../kernel/state.js';
+import type { KernelHooks, KernelState, WriteRecord } from '../kernel/state.js';
 import type { Pte, Vma } from '../kernel/pagetable.js';
 import type { FinalSpec, PageValue } from '../scenario/types.js';
 
@@ -14,7 +14,7 @@ export const INVARIANTS: ReadonlyArray<{ id: string; promise: string; checked: b
   { id: 'dma-after-free', promise: 'a DMA or pinned access hit a block that was freed or given to another file', checked: false },
   { id: 'stale-data', promise: 'a load or read returned data that was never written at that file offset (another file\'s, or an unzeroed block\'s)', checked: true },
   { id: 'stale-read', promise: 'a load or read returned an older value than a write or store that completed before it started', checked: true },
-  { id: 'lost-write', promise: 'a store or write completed before an fsync/msync that returned, and is not durable after a crash, or is gone', checked: false },
+  { id: 'lost-write', promise: 'a store or write completed before an fsync/msync that returned, and is not durable after a crash, or is gone', checked: true },
   { id: 'deadlock', promise: 'every unfinished thread is blocked', checked: true },
   { id: 'lost-wakeup', promise: 'a thread sleeps on a condition that is already true and nobody will wake it', checked: true },
   { id: 'livelock', promise: 'the step budget ran out while threads were still runnable', checked: true },
@@ -36,7 +36,10 @@ export const INVARIANT_IDS: ReadonlySet<string> = new Set(INVARIANTS.map((i) => 
  */
 export function checkers(k: KernelState): KernelHooks {
   return {
-    opDone: (ev) => checkOp(k, ev),
+    opDone: (ev) => {
+      checkOp(k, ev);
+      if ((ev.op.kind === 'fsync' || ev.op.kind === 'msync') && ev.result === 'ok') recordSynced(k, ev);
+    },
     pteInstalled: (vma, page, pte) => checkPte(k, vma, page, pte),
     blockOwnerChanged: (b) => {
       for (const key of [...b.mappers].sort()) {
@@ -85,6 +88,8 @@ export function checkOp(k: KernelState, ev: OpEvent): void {
     }
   }
   if (op.kind === 'load' && !ERROR_RESULTS.has(ev.result)) checkReadValue(k, ev, ev.result as PageValue);
+  // a read(2) returned data iff it copied some (readStep is set then; `EOF` and errors return none)
+  if (op.kind === 'read' && ev.readStep > 0) checkReadValue(k, ev, ev.result as PageValue);
   if (op.expect !== undefined && !op.expect.some((e) => e === ev.result)) {
     sim.violate('unexpected-result', `${t.name}'s ${op.kind} returned ${show(ev.result)}, expected ${op.expect.map(show).join(' or ')}`, `${t.id}:${ev.opIndex}`, t);
   }
@@ -114,24 +119,90 @@ function checkReadValue(k: KernelState, ev: OpEvent, v: PageValue): void {
   const t = ev.thread;
   const ever = v === 0 || log.some((w) => w.value === v);
   if (ever) {
-    k.sim.violate('stale-read', `${t.name}'s load of ${ev.file}:${ev.page} returned ${show(v)}, but ${show(last)} was written there before the load started`, `${t.id}:${ev.opIndex}`, t);
+    k.sim.violate('stale-read', `${t.name}'s ${ev.op.kind} of ${ev.file}:${ev.page} returned ${show(v)}, but ${show(last)} was written there before the ${ev.op.kind} started`, `${t.id}:${ev.opIndex}`, t);
   } else {
-    k.sim.violate('stale-data', `${t.name}'s load of ${ev.file}:${ev.page} returned ${show(v)}, which was never written at that offset`, `${t.id}:${ev.opIndex}`, t);
+    k.sim.violate('stale-data', `${t.name}'s ${ev.op.kind} of ${ev.file}:${ev.page} returned ${show(v)}, which was never written at that offset`, `${t.id}:${ev.opIndex}`, t);
   }
 }
 
-/** final-state: file content after the run. */
+/** A write or store that an fsync/msync covered: it completed before the sync started, and the sync returned ok. */
+interface Synced {
+  file: string;
+  page: number;
+  w: WriteRecord;
+  /** who synced, e.g. `t1's fsync of a`, and the step it returned */
+  by: string;
+  step: number;
+}
+
+/** Per machine: the writes some returned fsync/msync promised durable, in order, each once. */
+const syncedOf = new WeakMap<KernelState, { list: Synced[]; seen: Set<WriteRecord> }>();
+
+/**
+ * lost-write bookkeeping, at the end step of an fsync/msync that returned ok:
+ * every write or store to its file that completed before the sync started.
+ * Op starts and ends touch the file's history object (kernel.ts), so which
+ * writes completed before this op started is the same in every reordering.
+ */
+function recordSynced(k: KernelState, ev: OpEvent): void {
+  const log = k.writes.get(ev.file!);
+  if (log === undefined) return;
+  let s = syncedOf.get(k);
+  if (s === undefined) syncedOf.set(k, (s = { list: [], seen: new Set() }));
+  const by = `${ev.thread.name}'s ${ev.op.kind} of ${ev.file}`;
+  for (const page of [...log.keys()].sort((a, b) => a - b)) {
+    for (const w of log.get(page)!) {
+      // end 0: the setup's content, not a write of the run
+      if (w.end === null || w.end === 0 || w.end >= ev.startStep || s.seen.has(w)) continue;
+      s.seen.add(w);
+      s.list.push({ file: ev.file!, page, w, by, step: ev.endStep });
+    }
+  }
+}
+
+/** What file page holds after the run: a hole or an unwritten extent reads as zeros; a block as a load would see it. */
+function contentAfter(k: KernelState, file: string, page: number): PageValue {
+  const inode = k.inode(file);
+  const ext = page < inode.peekSize() ? inode.extents.peek(page) : undefined;
+  return ext === undefined || ext.unwritten ? 0 : k.pmem.block(ext.block).peekContent();
+}
+
+/**
+ * lost-write: after the run (and the crash), each synced write's page must hold
+ * its value, or the value of a write that did not complete before it started
+ * (a later or overlapping write may have replaced it).
+ */
+function checkLostWrites(k: KernelState, crash: boolean): void {
+  const s = syncedOf.get(k);
+  if (s === undefined) return;
+  for (const x of s.list) {
+    const got = contentAfter(k, x.file, x.page);
+    if (got === x.w.value) continue;
+    const log = k.writes.get(x.file)?.get(x.page) ?? [];
+    if (log.some((w) => w !== x.w && (w.end === null || w.end >= x.w.start) && w.value === got)) continue;
+    k.sim.current = null;
+    k.sim.violate('lost-write', `${x.file}:${x.page} holds ${show(got)} after the ${crash ? 'crash' : 'run'}, but ${show(x.w.value)}, written there by step ${x.w.end}, was covered by ${x.by}, which returned at step ${x.step}`, `${x.file}:${x.page}:${x.w.end}`, null);
+  }
+}
+
+/**
+ * After the run: with `final: {crash: true}` the power fails first (every dirty
+ * cache line not written back is lost; metadata — extents, i_size — is kept,
+ * as if every journal transaction had committed); then lost-write, and
+ * final-state against `final.files` (against the media after a crash).
+ */
 export function checkFinal(kernel: Kernel, final: FinalSpec | null): void {
-  if (final === null) return;
   const k = kernel.k;
+  const crash = final?.crash === true;
+  if (crash) k.pmem.powerFail();
+  checkLostWrites(k, crash);
+  if (final === null) return;
   for (const [file, pages] of final.files) {
-    const inode = k.inode(file);
     for (const [page, want] of pages) {
-      const ext = page < inode.peekSize() ? inode.extents.peek(page) : undefined;
-      const got: PageValue = ext === undefined || ext.unwritten ? 0 : k.pmem.block(ext.block).peekContent();
+      const got = contentAfter(k, file, page);
       if (got !== want) {
         k.sim.current = null;
-        k.sim.violate('final-state', `${file}:${page} holds ${show(got)} after the run, expected ${show(want)}`, `${file}:${page}`);
+        k.sim.violate('final-state', `${file}:${page} holds ${show(got)} after the ${crash ? 'crash' : 'run'}, expected ${show(want)}`, `${file}:${page}`);
       }
     }
   }

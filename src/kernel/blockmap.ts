@@ -62,11 +62,15 @@ export function* ext4MapBlocks(k: KernelState, inode: Inode, page: number, f: Ma
   if (!f.create && !f.convert) return { extent: found, isNew: false };
   if (found !== null && !found.unwritten) return { extent: found, isNew: false };
   if (found !== null && found.unwritten && !f.convert) return { extent: found, isNew: false };
+  // CONVERT without CREATE (ext4_convert_unwritten_extents()) leaves a hole a hole
+  if (found === null && !f.create) return { extent: null, isNew: false };
 
   yield* inode.iDataSem.downWrite(sim);
   let res: MapResult | number;
   const again = inode.extents.get(page) ?? null;
-  if (again === null) {
+  if (again === null && !f.create) {
+    res = { extent: null, isNew: false };
+  } else if (again === null) {
     const b = allocBlock(k, inode, page);
     if (b === null) {
       res = -28; // -ENOSPC

@@ -6,8 +6,11 @@ import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.
 import { diag, type Diagnostic } from '../scenario/diagnostic.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, userFault, type FsOps } from './fault.js';
 import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
+import { errName } from './mapping.js';
 import { Vma } from './pagetable.js';
 import { Inode, KernelState, type KernelHooks } from './state.js';
+import { ext4FileReadIter, ext4FileWriteIter } from './rw.js';
+import { RANGE_END, sysMsync, vfsFsyncRange } from './writeback.js';
 import type { Flags } from './versions.js';
 
 /** What an op returned: a word (`ok`, `SIGBUS`, `OOM`, `SIGSEGV`) or a page value. */
@@ -34,9 +37,12 @@ export type { KernelHooks };
 /** Ops and setup features the model implements, per kernel; anything else is refused up front. */
 export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const ok: ReadonlySet<OpKind> = new Set<OpKind>(['fault', 'load', 'store', 'truncate', 'punch']);
+  // read/write (rw.ts), fsync/msync and the crash model (writeback.ts, pmem.ts) follow the v4.6/v4.7 code
+  const rwKernel = profile === 'v4.6' || profile === 'v4.7';
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', ...(rwKernel ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
+  const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
-    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: fault, load, store, truncate, punch on shared mappings of ext4 files)`));
+    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared mappings of ext4 files${rwKernel ? ', final.crash' : ''})`));
   if (scn.fs !== 'ext4') say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
   for (const m of scn.maps) {
     if (m.private) say(m.pos, `a private mapping (${m.name})`);
@@ -44,7 +50,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   }
   for (const f of scn.files) if (f.huge) say(f.pos, `huge: true (${f.name})`);
   for (const b of scn.badblocks) say(b.pos, 'setup.badblocks');
-  if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash');
+  if (scn.final?.crash && !rwKernel) say(scn.final.crashPos ?? scn.final.pos, 'final.crash');
   for (const t of scn.threads) {
     for (const op of t.ops) {
       if (!ok.has(op.kind)) say(op.pos, `the ${op.kind} op`);
@@ -130,7 +136,13 @@ export class Kernel {
       case 'truncate':
         return { file: op.file, page: op.pages };
       case 'punch':
+      case 'read':
+      case 'write':
         return { file: op.file, page: op.page };
+      case 'fsync':
+        return { file: op.file, page: 0 };
+      case 'msync':
+        return { file: this.k.vmas.get(op.map)!.mapping.file, page: 0 };
       default:
         return { file: null, page: 0 };
     }
@@ -161,6 +173,19 @@ export class Kernel {
         yield* ext4PunchHole(k, inode, op.page, op.pages);
         for (const w of log) w.end = k.sim.step;
         return 'ok';
+      }
+      case 'read':
+        return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev));
+      case 'write':
+        return yield* k.sim.call('write', ext4FileWriteIter(k, k.inode(op.file), op.page, op.value, ev));
+      case 'fsync': {
+        // fsync(2) = vfs_fsync(file, 0) = vfs_fsync_range(file, 0, LLONG_MAX, 0)
+        const ret = yield* vfsFsyncRange(k, k.inode(op.file), { first: 0, last: RANGE_END });
+        return ret < 0 ? errName(ret).replace(/^-/, '') : 'ok';
+      }
+      case 'msync': {
+        const ret = yield* k.sim.call('msync', sysMsync(k, k.vmas.get(op.map)!));
+        return ret < 0 ? errName(ret).replace(/^-/, '') : 'ok';
       }
       default:
         throw new Error(`model: op ${op.kind} reached the kernel unsupported`);

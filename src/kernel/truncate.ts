@@ -12,7 +12,7 @@ import type { KernelState } from './state.js';
 //              holds the entry the lookup saw (store ids 37003001596, 37373199851).
 //   v4.7–v4.9 (ac401cc78242): dax_delete_mapping_entry(): wait for the entry lock, delete, wake all.
 //   v4.10 (c6dcf52c23d2, truncate_exceptional_entry()): the same call, which now wakes one.
-function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, void, void> {
+export function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, void, void> {
   if (k.flags.dax_entry_lock) {
     if (k.flags.dax_radix_pmd_entries) yield* daxDeleteMappingEntryV49Plus(k, mapping, index); // 642261ac995e (v4.9)
     else yield* daxDeleteMappingEntry(k, mapping, index);
@@ -36,7 +36,7 @@ function* truncateInodePage(k: KernelState, mapping: AddressSpace, page: HolePag
 }
 
 /** pagevec_lookup_entries(): a lockless (RCU) gang lookup of [start, end), at most PAGEVEC_SIZE = 14. */
-function* lookupEntries(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, [number, TreeEntry][], void> {
+export function* lookupEntries(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, [number, TreeEntry][], void> {
   yield;
   const out: [number, TreeEntry][] = [];
   for (const i of mapping.tree.keys()) {

@@ -35,6 +35,21 @@ export const FLAGS = {
     since: 'v4.7',
     mechanism: 'CONFIG_FS_DAX_PMD depends on BROKEN: every PMD fault falls back to PTEs',
   },
+  ext4_dax_io_prezero: {
+    commit: '12735f881952 ext4: pre-zero allocated blocks for DAX IO',
+    since: 'v4.7',
+    mechanism: 'an ext4 DAX write(2) inside i_size maps its blocks with ext4_dax_get_block() (allocate pre-zeroed written blocks, convert and zero unwritten ones) before copying, instead of allocating unwritten extents (ext4_dio_get_block_unwritten_sync) and converting them with ext4_convert_unwritten_extents() after dax_io() returns',
+  },
+  dax_io_no_zeroing: {
+    commit: '069c77bc9eae dax: Remove zeroing from dax_io()',
+    since: 'v4.7',
+    mechanism: 'dax_io() no longer zeroes the rest of a new or unwritten block around the I/O (dax_new_buf()); it WARNs when get_block returns a new block inside EOF or an unwritten one for a write',
+  },
+  dax_do_io_no_writeback: {
+    commit: 'c3d98e39d5b3 dax: Remove pointless writeback from dax_do_io()',
+    since: 'v4.7',
+    mechanism: 'a DAX read(2) with DIO_LOCKING no longer runs filemap_write_and_wait_range() (the DAX cache flush of the range) under inode_lock inside dax_do_io()',
+  },
   dax_radix_pmd_entries: {
     commit: '642261ac995e dax: add struct iomap based DAX PMD support',
     since: 'v4.9',
@@ -113,9 +128,20 @@ const V4_6: Flags = {
   dax_pfn_mkwrite_under_entry_lock: false,
   dax_grab_relookup_after_preload: false,
   gup_longterm_refuses_fsdax: false,
+  ext4_dax_io_prezero: false,
+  dax_io_no_zeroing: false,
+  dax_do_io_no_writeback: false,
 };
 
-const V4_7: Flags = { ...V4_6, dax_entry_lock: true, dax_fault_i_mmap_lock: false, dax_pmd_broken: true };
+const V4_7: Flags = {
+  ...V4_6,
+  dax_entry_lock: true,
+  dax_fault_i_mmap_lock: false,
+  dax_pmd_broken: true,
+  ext4_dax_io_prezero: true,
+  dax_io_no_zeroing: true,
+  dax_do_io_no_writeback: true,
+};
 // ext4 still faults through the get_block-based dax_fault() in v4.9 (its iomap fault
 // path is v4.10, e2ae766c1b03); CONFIG_FS_DAX_PMD no longer depends on BROKEN.
 const V4_9: Flags = { ...V4_7, dax_pmd_broken: false, dax_radix_pmd_entries: true };

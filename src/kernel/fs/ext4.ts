@@ -28,13 +28,13 @@ export class Ext4Sb {
 const superblocks = new WeakMap<KernelState, Ext4Sb>();
 
 /** The ext4 superblock state of this machine (one ext4 filesystem per scenario). */
-function sbOf(k: KernelState): Ext4Sb {
+export function sbOf(k: KernelState): Ext4Sb {
   let sb = superblocks.get(k);
   if (sb === undefined) superblocks.set(k, (sb = new Ext4Sb(k)));
   return sb;
 }
 
-function toBh(r: MapResult): Bh {
+export function toBh(r: MapResult): Bh {
   if (r.extent === null) return { mapped: false, unwritten: false, isNew: false, block: null };
   return { mapped: !r.extent.unwritten, unwritten: r.extent.unwritten, isNew: r.isNew, block: r.extent.block };
 }
@@ -58,6 +58,8 @@ function* ext4DaxMmapGetBlockV46(k: KernelState, inode: Inode, page: number, cre
     const c = yield* ext4MapBlocks(k, inode, page, CONVERT_CREATE_ZERO);
     sb.handle.release(k.sim);
     if (typeof c === 'number') return c;
+    // (an extent this call allocated unwritten with PRE_IO is not news; one it found is)
+    if (c.isNew && !r.isNew && k.sim.rec) k.sim.log(`ext4_dax_mmap_get_block(${inode.name}:${page}): unwritten blk ${c.extent!.block} converted to written and zeroed`);
     r = c;
   }
   return { ...toBh(r), isNew: false };
@@ -66,7 +68,7 @@ function* ext4DaxMmapGetBlockV46(k: KernelState, inode: Inode, page: number, cre
 // fs/ext4/inode.c ext4_dax_get_block(), v4.7–v4.9 (7cb476f834d0, 12735f881952;
 // store ids 46040036124, 45507635876): a lookup stays a lookup (unwritten reads as
 // not mapped); create allocates pre-zeroed, converting unwritten extents.
-function* ext4DaxGetBlockV47(k: KernelState, inode: Inode, page: number, create: boolean): Generator<void, Bh | number, void> {
+export function* ext4DaxGetBlockV47(k: KernelState, inode: Inode, page: number, create: boolean): Generator<void, Bh | number, void> {
   const sb = sbOf(k);
   if (!create) {
     const r = yield* ext4MapBlocks(k, inode, page, LOOKUP);
@@ -81,6 +83,8 @@ function* ext4DaxGetBlockV47(k: KernelState, inode: Inode, page: number, create:
     const c = yield* ext4MapBlocks(k, inode, page, CONVERT_CREATE_ZERO);
     sb.handle.release(k.sim);
     if (typeof c === 'number') return c;
+    // (an extent this call allocated unwritten with PRE_IO is not news; one it found is)
+    if (c.isNew && !r.isNew && k.sim.rec) k.sim.log(`ext4_dax_get_block(${inode.name}:${page}): unwritten blk ${c.extent!.block} converted to written and zeroed`);
     r = c;
   }
   return { ...toBh(r), isNew: false }; // clear_buffer_new()
