@@ -505,7 +505,7 @@ function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte
 }
 
 // mm/memory.c handle_pte_fault(), v4.6–v4.7
-function* handlePteFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, flags: number): Generator<void, number, void> {
+export function* handlePteFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, flags: number): Generator<void, number, void> {
   yield; // entry = *pte (a lockless read)
   const entry = vma.ptes.get(pgoff);
   if (entry === undefined) return yield* doFault(k, fs, vma, { pgoff, flags, page: null });

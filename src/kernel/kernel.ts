@@ -6,8 +6,10 @@ import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.
 import { diag, type Diagnostic } from '../scenario/diagnostic.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, userFault, type FsOps } from './fault.js';
 import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
+import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { errName } from './mapping.js';
 import { Vma } from './pagetable.js';
+import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
 import { Inode, KernelState, type KernelHooks } from './state.js';
 import { ext4FileReadIter, ext4FileWriteIter } from './rw.js';
 import { RANGE_END, sysMsync, vfsFsyncRange } from './writeback.js';
@@ -39,11 +41,18 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const out: Diagnostic[] = [];
   // read/write (rw.ts), fsync/msync and the crash model (writeback.ts, pmem.ts) follow the v4.6/v4.7 code
   const rwKernel = profile === 'v4.6' || profile === 'v4.7';
-  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', ...(rwKernel ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'pin', 'dma', 'unpin', ...(rwKernel ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
     out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared mappings of ext4 files${rwKernel ? ', final.crash' : ''})`));
-  if (scn.fs !== 'ext4') say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
+  // ext2 is modelled in its get_block era (v4.6-v4.8; it moved to iomap in v4.9): faults, truncate and pins
+  const ext2 = scn.fs === 'ext2' && !flags.dax_radix_pmd_entries;
+  if (scn.fs !== 'ext4' && !ext2) say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
+  if (ext2) {
+    for (const f of scn.files) if (f.unwritten.length) say(f.pos, `unwritten extents on ext2 (${f.name})`);
+    for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'read' || op.kind === 'write' || op.kind === 'fsync' || op.kind === 'msync') say(op.pos, `the ${op.kind} op on ext2`);
+    if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on ext2');
+  }
   for (const m of scn.maps) {
     if (m.private) say(m.pos, `a private mapping (${m.name})`);
     if (m.sync) say(m.pos, `a MAP_SYNC mapping (${m.name})`);
@@ -62,6 +71,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
 }
 
 function fsOpsFor(fs: FsName): FsOps {
+  if (fs === 'ext2') return ext2Ops;
   if (fs === 'ext4') return ext4Ops;
   throw new Error(`model: no ${fs}`);
 }
@@ -69,12 +79,14 @@ function fsOpsFor(fs: FsName): FsOps {
 export class Kernel {
   readonly k: KernelState;
   private readonly fs: FsOps;
+  private readonly fsName: FsName;
 
   /** Builds the machine of `setup:`; `hooks(k)` gives the checkers, which need the state. */
   constructor(sim: Sim, scn: Scenario, flags: Flags, hooks: (k: KernelState) => KernelHooks) {
     const pages = scn.files.reduce((n, f) => n + f.pages, 0);
     this.k = new KernelState(sim, flags, scn.fs, Math.min(pages * 2 + 8, 1 << 20));
     this.fs = fsOpsFor(scn.fs);
+    this.fsName = scn.fs;
     scn.files.forEach((f, serial) => {
       const inode = new Inode(sim, f.name, f.pages, serial);
       this.k.inodes.set(f.name, inode);
@@ -94,6 +106,10 @@ export class Kernel {
       this.k.vmas.set(m.name, vma);
       inode.mapping.iMmap.push(vma);
     }
+    if (scn.fs === 'ext2') ext2Init(this.k);
+    // pin names get their shared-object keys in the order the scenario writes them
+    const pins = pinState(this.k);
+    for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'pin') pins.key(op.as);
     this.k.hooks = hooks(this.k);
   }
 
@@ -132,6 +148,7 @@ export class Kernel {
       case 'fault':
       case 'load':
       case 'store':
+      case 'pin':
         return { file: this.k.vmas.get(op.map)!.mapping.file, page: op.page };
       case 'truncate':
         return { file: op.file, page: op.pages };
@@ -163,11 +180,14 @@ export class Kernel {
       case 'truncate': {
         const inode = k.inode(op.file);
         const log = this.zeroWrites(inode, op.pages, Number.MAX_SAFE_INTEGER);
-        yield* ext4SetattrSize(k, inode, op.pages);
+        if (this.fsName === 'ext2') yield* ext2Setsize(k, inode, op.pages);
+        else yield* ext4SetattrSize(k, inode, op.pages);
         for (const w of log) w.end = k.sim.step;
         return 'ok';
       }
       case 'punch': {
+        // ext2 has no ->fallocate: fallocate(FALLOC_FL_PUNCH_HOLE) fails with -EOPNOTSUPP
+        if (this.fsName === 'ext2') return 'EOPNOTSUPP';
         const inode = k.inode(op.file);
         const log = this.zeroWrites(inode, op.page, op.page + op.pages - 1);
         yield* ext4PunchHole(k, inode, op.page, op.pages);
@@ -187,6 +207,17 @@ export class Kernel {
         const ret = yield* k.sim.call('msync', sysMsync(k, k.vmas.get(op.map)!));
         return ret < 0 ? errName(ret).replace(/^-/, '') : 'ok';
       }
+      case 'pin':
+        return yield* k.sim.call('get_user_pages', pinUserPage(k, this.fs, k.vmas.get(op.map)!, op.page, op.write, op.longterm, op.as));
+      case 'dma': {
+        const pin = yield* dmaWrite(k, op.pin, op.value);
+        if (pin === null) return 'no-pin';
+        // the device's write is a write of that file page as long as the pin still maps it
+        if (pin.kind === 'pfn') k.writeLog(pin.file, pin.page).push({ value: op.value, start: ev.startStep, end: k.sim.step });
+        return 'ok';
+      }
+      case 'unpin':
+        return (yield* unpinUserPage(k, op.pin)) ? 'ok' : 'no-pin';
       default:
         throw new Error(`model: op ${op.kind} reached the kernel unsupported`);
     }

@@ -19,6 +19,11 @@ export const FLAGS = {
     since: 'v4.5',
     mechanism: 'ext4 faults take EXT4_I(inode)->i_mmap_sem for read; truncate and punch hole take it for write around unmapping and freeing blocks',
   },
+  ext2_dax_sem: {
+    commit: '5726b27b09cc ext2: Add locking for DAX faults',
+    since: 'v4.5',
+    mechanism: 'ext2 faults and pfn_mkwrite take EXT2_I(inode)->dax_sem for read; truncate (ext2_setsize()) takes it for write around i_size, the page-cache drop and the block free',
+  },
   dax_entry_lock: {
     commit: 'ac401cc78242 dax: New fault locking',
     since: 'v4.7',
@@ -100,7 +105,7 @@ export const FLAGS = {
   gup_longterm_refuses_fsdax: {
     commit: '2bb6d2837083 mm: introduce get_user_pages_longterm',
     since: 'v4.15',
-    mechanism: 'get_user_pages_longterm() refuses a filesystem-DAX VMA with -EOPNOTSUPP (device-DAX is allowed); backported to 4.9.y by v4.9.140. Pins are not modelled yet, so the flag changes nothing until they are',
+    mechanism: 'get_user_pages_longterm() refuses a filesystem-DAX VMA with -EOPNOTSUPP (device-DAX is allowed); backported to 4.9.y by v4.9.140. The pages are taken first and put back (src/kernel/gup.ts)',
   },
 } as const satisfies Record<string, FlagInfo>;
 
@@ -115,6 +120,7 @@ export interface Profile {
 
 const V4_6: Flags = {
   ext4_i_mmap_sem: true,
+  ext2_dax_sem: true,
   dax_entry_lock: false,
   dax_fault_i_mmap_lock: true,
   dax_pmd_broken: false,

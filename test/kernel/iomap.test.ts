@@ -55,7 +55,7 @@ test('each new flag names its commit, its release and a mechanism, not a bug', (
     assert.doesNotMatch(info.mechanism, /\bbug\b/i, f);
   }
   assert.equal(FLAGS.dax_iomap_begin_before_entry_lock.removed, '13e451fdc1af dax: fix data corruption when fault races with write (v4.12)');
-  assert.match(FLAGS.gup_longterm_refuses_fsdax.mechanism, /Pins are not modelled yet, so the flag changes nothing until they are/);
+  assert.match(FLAGS.gup_longterm_refuses_fsdax.mechanism, /The pages are taken first and put back/);
 });
 
 const THREE = `
