@@ -71,7 +71,7 @@ for (const f of readdirSync('scenarios').filter((n) => n.endsWith('.yaml')).sort
     const t0 = now();
     const d = exploreScenario(scn, { kernel: e.kernel });
     const exploreS = now() - t0;
-    const dfs = exploreScenario(scn, { kernel: e.kernel, dpor: false, maxExecutions: quick ? 20_000 : 200_000 });
+    const dfs = exploreScenario(scn, { kernel: e.kernel, dpor: false, maxExecutions: quick ? 20_000 : 50_000 });
     const firstDpor = d.violations.length ? String(Math.min(...d.violations.map((v) => v.firstAt))) : '-';
     rows.push([
       scn.name, e.kernel, String(scn.threads.length), fmt(tp.steps), fmt(tp.schedules),

@@ -294,7 +294,7 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
   const holeFill = entry.kind === 'page';
   if (holeFill) {
     // "Unmap the page now before we remove it from page cache below. The page is locked so it cannot be faulted in again."
-    yield* unmapMappingRange(k, mapping, index, 1);
+    yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index, 1));
     yield* radixTreePreload(sim);
   } else if (daxIsZeroEntry(entry) && !(flags & RADIX_DAX_HZP)) {
     throw new Error(`model: dax_insert_mapping_entry() over a zero entry at ${where(vma, index)}; HZP entries are not modelled`);

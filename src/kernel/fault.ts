@@ -74,7 +74,7 @@ function bhName(bh: Bh): string {
 }
 
 export function* getBlockLogged(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, create: boolean): Generator<void, Bh | number, void> {
-  const r = yield* fs.getBlock(k, vma, pgoff, create);
+  const r = yield* k.sim.fn('get_block', fs.getBlock(k, vma, pgoff, create));
   if (k.sim.rec) k.sim.log(`get_block(${where(vma, pgoff)}${create ? ', create' : ''}) -> ${typeof r === 'number' ? errName(r) : bhName(r)}`);
   return r;
 }
@@ -257,7 +257,7 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     if (sim.rec) sim.log(`find_lock_page(${where(vma, vmf.pgoff)}) -> ${page === null ? 'NULL' : page.label}`);
   }
   if (page !== null) {
-    yield* unmapMappingRange(k, mapping, vmf.pgoff, 1);
+    yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, vmf.pgoff, 1));
     yield* deleteFromPageCache(k, mapping, page);
     unlockPage(sim, page);
     page = null;
@@ -310,7 +310,7 @@ function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
   const holeFill = entry.kind === 'page';
   if (holeFill) {
     // "Unmap the page now before we remove it from page cache below. The page is locked so it cannot be faulted in again."
-    yield* unmapMappingRange(k, mapping, vmf.pgoff, 1);
+    yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, vmf.pgoff, 1));
     yield* radixTreePreload(sim);
   }
   yield* mapping.treeLock.lock(sim);
@@ -347,7 +347,7 @@ export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     if (sim.rec) sim.log(`dax_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
-  let entry = yield* grabMappingEntry(k, mapping, vmf.pgoff);
+  let entry = yield* k.sim.fn('grab_mapping_entry', grabMappingEntry(k, mapping, vmf.pgoff));
   let major = 0;
   let error = 0;
   let bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, false);
@@ -403,7 +403,7 @@ export function* daxPfnMkwriteV47(k: KernelState, vma: Vma, vmf: Vmf): Generator
 
 // mm/memory.c __do_fault(), v4.6–v4.7: call ->fault; lock a returned page unless VM_FAULT_LOCKED.
 function* doFaultHandler(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
-  const ret = yield* fs.fault(k, vma, vmf);
+  const ret = yield* k.sim.fn('->fault', fs.fault(k, vma, vmf));
   if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
   if (vmf.page === null) return ret;
   if (!(ret & VM_FAULT_LOCKED)) yield* lockPage(k.sim, vmf.page);
@@ -479,7 +479,7 @@ function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte
   if (orig.kind === 'pfn') {
     // wp_pfn_shared(): ->pfn_mkwrite, then re-check the PTE under ptl
     const vmf: Vmf = { pgoff, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: null, origPte: orig };
-    const ret = yield* fs.pfnMkwrite(k, vma, vmf);
+    const ret = yield* k.sim.fn('->pfn_mkwrite', fs.pfnMkwrite(k, vma, vmf));
     if (k.flags.dax_pfn_mkwrite_under_entry_lock) {
       // v4.10 (the series of 2f89dc12a25d): a handler that returns VM_FAULT_NOPAGE has
       // updated the PTE itself; otherwise finish_mkwrite_fault().
@@ -499,7 +499,7 @@ function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte
   // wp_page_shared() -> do_page_mkwrite(): ->page_mkwrite with the page; DAX
   // replaces the hole page and returns VM_FAULT_NOPAGE, so the write faults again.
   const vmf: Vmf = { pgoff: orig.page.index, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: orig.page };
-  const ret = yield* fs.pageMkwrite(k, vma, vmf);
+  const ret = yield* k.sim.fn('->page_mkwrite', fs.pageMkwrite(k, vma, vmf));
   if (ret === 0 || ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) return ret;
   throw new Error(`model: DAX ->page_mkwrite returned ${faultName(ret)}`);
 }
@@ -530,7 +530,7 @@ export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, w
   let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   for (;;) {
     yield* k.mmapSem.downRead(k.sim);
-    const ret = yield* handlePteFault(k, fs, vma, pgoff, flags);
+    const ret = yield* k.sim.fn('handle_mm_fault', handlePteFault(k, fs, vma, pgoff, flags));
     if (ret & VM_FAULT_RETRY) {
       if (flags & FAULT_FLAG_ALLOW_RETRY) {
         flags &= ~FAULT_FLAG_ALLOW_RETRY;

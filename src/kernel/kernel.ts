@@ -180,8 +180,8 @@ export class Kernel {
       case 'truncate': {
         const inode = k.inode(op.file);
         const log = this.zeroWrites(inode, op.pages, Number.MAX_SAFE_INTEGER);
-        if (this.fsName === 'ext2') yield* ext2Setsize(k, inode, op.pages);
-        else yield* ext4SetattrSize(k, inode, op.pages);
+        if (this.fsName === 'ext2') yield* k.sim.fn('ext2_setsize', ext2Setsize(k, inode, op.pages));
+        else yield* k.sim.fn('ext4_setattr', ext4SetattrSize(k, inode, op.pages));
         for (const w of log) w.end = k.sim.step;
         return 'ok';
       }
@@ -190,7 +190,7 @@ export class Kernel {
         if (this.fsName === 'ext2') return 'EOPNOTSUPP';
         const inode = k.inode(op.file);
         const log = this.zeroWrites(inode, op.page, op.page + op.pages - 1);
-        yield* ext4PunchHole(k, inode, op.page, op.pages);
+        yield* k.sim.fn('ext4_punch_hole', ext4PunchHole(k, inode, op.page, op.pages));
         for (const w of log) w.end = k.sim.step;
         return 'ok';
       }

@@ -298,10 +298,10 @@ function* invalidateInodePages2Range(k: KernelState, mapping: AddressSpace, star
       if (entry.mapcount > 0) {
         if (!didRangeUnmap) {
           // "Zap the rest of the file in one hit."
-          yield* unmapMappingRange(k, mapping, i, end - i + 1);
+          yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, i, end - i + 1));
           didRangeUnmap = true;
         } else {
-          yield* unmapMappingRange(k, mapping, i, 1);
+          yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, i, 1));
         }
       }
       if (entry.mapcount > 0) sim.violate('kernel-warn', `BUG_ON(page_mapped(page)) in invalidate_inode_pages2_range(): ${entry.label} is still mapped`, 'invalidate_inode_pages2_range');

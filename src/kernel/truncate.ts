@@ -30,7 +30,7 @@ export function* clearExceptionalEntry(k: KernelState, mapping: AddressSpace, in
 // mm/truncate.c truncate_inode_page() -> truncate_complete_page(), v4.6–v4.7:
 // unmap a still-mapped page, then delete it from the page cache.
 function* truncateInodePage(k: KernelState, mapping: AddressSpace, page: HolePage): Generator<void, void, void> {
-  if (page.mapcount > 0) yield* unmapMappingRange(k, mapping, page.index, 1);
+  if (page.mapcount > 0) yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, page.index, 1));
   if (page.mapping !== mapping) return; // -EIO
   yield* deleteFromPageCache(k, mapping, page);
 }
@@ -96,14 +96,14 @@ export function* truncateInodePagesRange(k: KernelState, mapping: AddressSpace, 
 // mm/truncate.c truncate_pagecache(), v3.x–v6.x (store id 102296363): unmap
 // (even COWs), drop the cache from the new size on, unmap again.
 export function* truncatePagecache(k: KernelState, mapping: AddressSpace, newSize: number): Generator<void, void, void> {
-  yield* unmapMappingRange(k, mapping, newSize, 0);
+  yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, newSize, 0));
   yield* truncateInodePagesRange(k, mapping, newSize, Number.MAX_SAFE_INTEGER);
-  yield* unmapMappingRange(k, mapping, newSize, 0);
+  yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, newSize, 0));
 }
 
 // mm/truncate.c truncate_pagecache_range(), v3.x–v6.x (store id 102296363): one
 // unmap without even_cows, then drop the cache of [first, last].
 export function* truncatePagecacheRange(k: KernelState, mapping: AddressSpace, first: number, last: number): Generator<void, void, void> {
-  if (last >= first) yield* unmapMappingRange(k, mapping, first, last - first + 1);
+  if (last >= first) yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, first, last - first + 1));
   yield* truncateInodePagesRange(k, mapping, first, last + 1);
 }

@@ -188,6 +188,14 @@ export class Sim {
     }
   }
 
+  /**
+   * A modelled kernel function call for the trace: bracketed by enter/exit
+   * events when recording, the bare generator (no extra frame) otherwise.
+   */
+  fn<T>(name: string, body: Generator<void, T, void>): Generator<void, T, void> {
+    return this.rec ? this.call(name, body) : body;
+  }
+
   /** Run a modelled kernel function, bracketed by enter/exit trace events. */
   *call<T>(name: string, body: Generator<void, T, void>): Generator<void, T, void> {
     if (!this.opts.record) return yield* body;

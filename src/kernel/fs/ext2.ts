@@ -147,7 +147,7 @@ export function* ext2Setsize(k: KernelState, inode: Inode, newSize: number): Gen
   yield;
   inode.setSize(newSize); // truncate_setsize(): i_size_write()
   if (sim.rec) sim.log(`i_size_write(${inode.name}, ${newSize})`);
-  yield* truncatePagecache(k, inode.mapping, newSize);
+  yield* k.sim.fn('truncate_pagecache', truncatePagecache(k, inode.mapping, newSize));
   yield* info.truncateMutex.lock(sim);
   const freed = ext2FreeBlocks(k, inode, newSize);
   info.truncateMutex.unlock(sim);

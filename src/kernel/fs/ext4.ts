@@ -235,7 +235,7 @@ export function* ext4SetattrSize(k: KernelState, inode: Inode, newSize: number):
     if (sim.rec) sim.log(`i_size_write(${inode.name}, ${newSize})`);
   }
   if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
-  yield* truncatePagecache(k, inode.mapping, inode.size);
+  yield* k.sim.fn('truncate_pagecache', truncatePagecache(k, inode.mapping, inode.size));
   if (shrink) yield* ext4Truncate(k, inode);
   if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upWrite(sim);
   inode.iRwsem.upWrite(sim);
@@ -256,7 +256,7 @@ export function* ext4PunchHole(k: KernelState, inode: Inode, first: number, coun
   }
   const last = Math.min(first + count, inode.size) - 1;
   if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
-  yield* truncatePagecacheRange(k, inode.mapping, first, last);
+  yield* k.sim.fn('truncate_pagecache_range', truncatePagecacheRange(k, inode.mapping, first, last));
   sb.handle.acquire(sim);
   const freed = yield* ext4RemoveSpace(k, inode, first, last);
   if (freed.length && sim.rec) sim.log(`ext4_punch_hole: free blk ${freed.join(',')}`);
