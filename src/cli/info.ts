@@ -23,9 +23,10 @@ export function kernelsCommand(version: string | undefined, io: Io): number {
     return 0;
   }
   const w = Math.max(...names.map((n) => n.length));
-  let s = `${'flag'.padEnd(w)}  ${PROFILES.map((p) => p.name.padEnd(6)).join(' ')}  commit\n`;
+  const pw = PROFILES.map((p) => p.name.length);
+  let s = `${'flag'.padEnd(w)}  ${PROFILES.map((p, i) => p.name.padEnd(pw[i]!)).join(' ')}  commit\n`;
   for (const f of names) {
-    s += `${f.padEnd(w)}  ${PROFILES.map((p) => (p.flags[f] ? 'on' : '-').padEnd(6)).join(' ')}  ${FLAGS[f].commit}\n`;
+    s += `${f.padEnd(w)}  ${PROFILES.map((p, i) => (p.flags[f] ? 'on' : '-').padEnd(pw[i]!)).join(' ')}  ${FLAGS[f].commit}\n`;
   }
   io.stdout.write(s);
   return 0;
