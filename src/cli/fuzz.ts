@@ -78,7 +78,7 @@ export interface FuzzOutcome {
 }
 
 /** Context switches of a schedule (thread changes between consecutive steps). */
-function preemptionsOf(choices: number[]): number {
+function contextSwitches(choices: number[]): number {
   let p = 0;
   for (let i = 1; i < choices.length; i++) if (choices[i] !== choices[i - 1]) p++;
   return p;
@@ -131,7 +131,7 @@ export async function fuzzScenario(file: string, scn: Scenario, opts: FuzzOpts, 
     const id = firstFailure.violations[0]!.id;
     const s = shrinkToken(scn, kernel.flags, firstFailure.choices, id, opts.maxSteps);
     shown = runScenario(scn, { kernel: kernel.name, schedule: s.token, record: true, maxSteps: opts.maxSteps });
-    shrunk = { from: { preemptions: preemptionsOf(firstFailure.choices), steps: firstFailure.choices.length }, to: { preemptions: preemptionsOf(decodeSchedule(s.token)), steps: s.steps } };
+    shrunk = { from: { preemptions: contextSwitches(firstFailure.choices), steps: firstFailure.choices.length }, to: { preemptions: contextSwitches(decodeSchedule(s.token)), steps: s.steps } };
   }
   let sorted = [...distinct.values()].sort((a, b) => a.firstSeed - b.firstSeed || a.id.localeCompare(b.id) || a.place.localeCompare(b.place));
   if (firstFailure !== null && opts.keepGoing !== true) {

@@ -18,12 +18,12 @@
 // allocation failures (radix_tree_preload() and page allocation succeed).
 import type { Sim } from '../sim/engine.js';
 import {
-  autoremoveWakeFunction, finishWait, initWaitEntry, prepareToWaitExclusive, schedule, waitqueueActive, wakeUp,
-  type WaitQueueEntry, type WaitQueueHead,
+  finishWait, initWaitEntry, prepareToWaitExclusive, schedule, waitqueueActive, wakeUp,
+  type WaitQueueHead,
 } from '../sim/waitqueue.js';
 import {
-  EBUSY, EIO, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, lockPage,
-  radixTreePreload, radixTreePreloadEnd, unlockPage,
+  EBUSY, EIO, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
+  radixTreePreload, radixTreePreloadEnd, unlockPage, wakeExceptionalEntryFunc,
   type AddressSpace, type DaxEntry, type EntryKey, type HolePage, type PageCacheDax, type TreeEntry,
 } from './mapping.js';
 import {
@@ -78,6 +78,7 @@ function lockSlot(sim: Sim, mapping: AddressSpace, index: number, e: DaxEntry): 
   mapping.tree.set(index, locked);
   return locked;
 }
+// (unlock_slot(), the other half of the comment above)
 function unlockSlot(mapping: AddressSpace, index: number, e: DaxEntry): DaxEntry {
   const unlocked: DaxEntry = { ...e, locked: false, lockedBy: null };
   mapping.tree.set(index, unlocked);
@@ -94,18 +95,6 @@ function daxEntryWaitqueueV49(k: KernelState, mapping: AddressSpace, index: numb
   return { wq: daxEntryWaitqueue(k, mapping, entryStart), key: { mapping, index: entryStart } };
 }
 
-// fs/dax.c wake_exceptional_entry_func(), v4.9–v4.19: only a waiter for this {mapping, entry_start}.
-function wakeExceptionalEntryFunc(entry: WaitQueueEntry<EntryKey>, key: EntryKey | null, sim: Sim): number {
-  if (key === null || entry.key === null || key.mapping !== entry.key.mapping || key.index !== entry.key.index) return 0;
-  return autoremoveWakeFunction(entry, null, sim);
-}
-
-/** The sleeper's condition: the slot no longer holds a locked exceptional entry. */
-function slotUnlocked(mapping: AddressSpace, index: number): boolean {
-  const e = mapping.tree.get(index);
-  return e === undefined || e.kind !== 'dax' || !e.locked;
-}
-
 // fs/dax.c get_unlocked_mapping_entry(), v4.9–v4.12: called and returns with tree_lock
 // held; sleeps exclusively while the slot holds a locked exceptional entry.
 export function* getUnlockedMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number): Generator<void, TreeEntry | undefined, void> {
@@ -118,7 +107,7 @@ export function* getUnlockedMappingEntryV49(k: KernelState, mapping: AddressSpac
     ewait.key = key;
     prepareToWaitExclusive(sim, wq, ewait);
     mapping.treeLock.unlock(sim);
-    yield* schedule(sim, `get_unlocked_mapping_entry(${mapping.file}:${index}) [entry locked by ${entry.lockedBy ?? '?'}]`, () => slotUnlocked(mapping, index));
+    yield* schedule(sim, `get_unlocked_mapping_entry(${mapping.file}:${index}) [entry locked by ${entry.lockedBy ?? '?'}]`, () => isUnlocked(mapping, index));
     finishWait(sim, wq, ewait);
     yield* mapping.treeLock.lock(sim);
   }

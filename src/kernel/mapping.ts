@@ -354,13 +354,15 @@ export function daxEntryWaitqueue(c: MappingCtx, mapping: AddressSpace, index: n
   return wq;
 }
 
-// fs/dax.c wake_exceptional_entry_func(), v4.7–v4.8: only a waiter for this {mapping, index}.
-function wakeExceptionalEntryFunc(entry: WaitQueueEntry<EntryKey>, key: EntryKey | null, sim: Sim): number {
+// fs/dax.c wake_exceptional_entry_func(), v4.7–v4.19: only a waiter for this key
+// ({mapping, index}; from v4.9 the index is the entry's start, 63e95b5c4f16).
+export function wakeExceptionalEntryFunc(entry: WaitQueueEntry<EntryKey>, key: EntryKey | null, sim: Sim): number {
   if (key === null || entry.key === null || key.mapping !== entry.key.mapping || key.index !== entry.key.index) return 0;
   return autoremoveWakeFunction(entry, null, sim);
 }
 
-function isUnlocked(mapping: AddressSpace, index: number): boolean {
+/** The entry-lock sleeper's condition: the slot no longer holds a locked exceptional entry. */
+export function isUnlocked(mapping: AddressSpace, index: number): boolean {
   const e = mapping.tree.get(index);
   return e === undefined || e.kind !== 'dax' || !e.locked;
 }
