@@ -162,6 +162,12 @@ const V4_10: Flags = {
   dax_pfn_mkwrite_under_entry_lock: true,
 };
 
+const V4_12: Flags = { ...V4_10, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true };
+const V4_14: Flags = { ...V4_12 };
+const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true };
+const V4_18: Flags = { ...V4_15 };
+const V4_19: Flags = { ...V4_18 };
+
 export const PROFILES: readonly Profile[] = [
   { name: 'v4.6', summary: 'before entry locking: get_block-based __dax_fault, hole pages in the page cache, i_mmap_lock in the fault path', flags: V4_6 },
   {
@@ -187,8 +193,14 @@ export const PROFILES: readonly Profile[] = [
   {
     name: 'v4.12',
     summary: 'entry lock before ->iomap_begin again (13e451fdc1af) and the jbd2 handle back in ext4_dax_huge_fault(); grab_mapping_entry() re-looks-up after the preload (e11f8b7b6c4e, v4.11)',
-    flags: { ...V4_10, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true },
+    flags: V4_12,
   },
+  // v4.14 – v4.19: the profiles exist so that scenarios can name them; each gets the
+  // flags of the mechanisms that changed in it as those mechanisms are modelled.
+  { name: 'v4.14', summary: 'as v4.12 for the mechanisms modelled so far', flags: V4_14 },
+  { name: 'v4.15', summary: 'get_user_pages_longterm() refuses filesystem-DAX VMAs (2bb6d2837083)', flags: V4_15 },
+  { name: 'v4.18', summary: 'as v4.15 for the mechanisms modelled so far', flags: V4_18 },
+  { name: 'v4.19', summary: 'as v4.18 for the mechanisms modelled so far', flags: V4_19 },
 ];
 
 export function findProfile(name: string): Profile | undefined {
