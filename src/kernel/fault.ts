@@ -14,6 +14,8 @@ import type { KernelState } from './state.js';
 export const VM_FAULT_OOM = 0x0001;
 export const VM_FAULT_SIGBUS = 0x0002;
 export const VM_FAULT_MAJOR = 0x0004;
+/** not a handle_mm_fault() result here: the fault handler's bad_area() (no VMA) -> SIGSEGV */
+export const VM_FAULT_SIGSEGV = 0x0040;
 export const VM_FAULT_NOPAGE = 0x0100;
 export const VM_FAULT_LOCKED = 0x0200;
 export const VM_FAULT_RETRY = 0x0400;
@@ -56,6 +58,7 @@ export function faultName(ret: number): string {
   const parts: string[] = [];
   if (ret & VM_FAULT_OOM) parts.push('VM_FAULT_OOM');
   if (ret & VM_FAULT_SIGBUS) parts.push('VM_FAULT_SIGBUS');
+  if (ret & VM_FAULT_SIGSEGV) parts.push('VM_FAULT_SIGSEGV');
   if (ret & VM_FAULT_NOPAGE) parts.push('VM_FAULT_NOPAGE');
   if (ret & VM_FAULT_LOCKED) parts.push('VM_FAULT_LOCKED');
   if (ret & VM_FAULT_RETRY) parts.push('VM_FAULT_RETRY');
@@ -530,6 +533,13 @@ export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, w
   let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   for (;;) {
     yield* k.mmapSem.downRead(k.sim);
+    // find_vma(): a munmap()ed map is gone -> bad_area() -> SIGSEGV
+    k.sim.touch(vma.obj, false);
+    if (vma.unmapped) {
+      k.mmapSem.upRead(k.sim);
+      if (k.sim.rec) k.sim.log(`find_vma(${vma.name}) -> NULL: bad_area`);
+      return VM_FAULT_SIGSEGV;
+    }
     const ret = yield* k.sim.fn('handle_mm_fault', handlePteFault(k, fs, vma, pgoff, flags));
     if (ret & VM_FAULT_RETRY) {
       if (flags & FAULT_FLAG_ALLOW_RETRY) {

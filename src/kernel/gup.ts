@@ -101,6 +101,12 @@ function* getUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write:
  */
 export function* pinUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean, longterm: boolean, name: string): Generator<void, string, void> {
   yield* k.mmapSem.downRead(k.sim);
+  // __get_user_pages(): find_extend_vma() finds no VMA for a munmap()ed map -> -EFAULT
+  k.sim.touch(vma.obj, false);
+  if (vma.unmapped) {
+    k.mmapSem.upRead(k.sim);
+    return 'EFAULT';
+  }
   const got = yield* getUserPage(k, fs, vma, pgoff, write);
   let result = 'ok';
   if (typeof got === 'number') {

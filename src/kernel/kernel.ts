@@ -4,7 +4,8 @@
 import type { Sim, SimThread } from '../sim/engine.js';
 import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.js';
 import { diag, type Diagnostic } from '../scenario/diagnostic.js';
-import { VM_FAULT_OOM, VM_FAULT_SIGBUS, userFault, type FsOps } from './fault.js';
+import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, userFault, type FsOps } from './fault.js';
+import { vmMunmap } from './mmap.js';
 import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { errName } from './mapping.js';
@@ -41,7 +42,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const out: Diagnostic[] = [];
   // read/write (rw.ts), fsync/msync and the crash model (writeback.ts, pmem.ts) follow the v4.6/v4.7 code
   const rwKernel = profile === 'v4.6' || profile === 'v4.7';
-  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'pin', 'dma', 'unpin', ...(rwKernel ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', ...(rwKernel ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
     out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared mappings of ext4 files${rwKernel ? ', final.crash' : ''})`));
@@ -207,6 +208,9 @@ export class Kernel {
         const ret = yield* k.sim.call('msync', sysMsync(k, k.vmas.get(op.map)!));
         return ret < 0 ? errName(ret).replace(/^-/, '') : 'ok';
       }
+      case 'munmap':
+        yield* k.sim.call('munmap', vmMunmap(k, k.vmas.get(op.map)!));
+        return 'ok';
       case 'pin':
         return yield* k.sim.call('get_user_pages', pinUserPage(k, this.fs, k.vmas.get(op.map)!, op.page, op.write, op.longterm, op.as));
       case 'dma': {
@@ -274,6 +278,7 @@ export class Kernel {
 }
 
 function faultResult(ret: number): OpResult {
+  if (ret & VM_FAULT_SIGSEGV) return 'SIGSEGV';
   if (ret & VM_FAULT_SIGBUS) return 'SIGBUS';
   if (ret & VM_FAULT_OOM) return 'OOM';
   return 'ok';

@@ -18,10 +18,13 @@ export class Vma {
   readonly ptes: SharedIntMap<Pte>;
   /** the split page-table lock of the PTE page (pte_lockptr()); one PTE page covers the small files of a scenario */
   readonly ptl: Spinlock;
-  /** munmap()ed */
+  /** munmap()ed: detached from the mm, so find_vma() no longer finds it (read and written under mmap_sem) */
   unmapped = false;
+  /** the shared object standing for the VMA's place in the mm (find_vma()) */
+  readonly obj: number;
   constructor(sim: Sim, name: string, mapping: AddressSpace, shared: boolean) {
     this.name = name;
+    this.obj = sim.obj();
     this.mapping = mapping;
     this.shared = shared;
     this.ptes = new SharedIntMap<Pte>(sim);

@@ -203,6 +203,7 @@ export function* vfsFsyncRange(k: KernelState, inode: Inode, range: PageRange): 
 export function* sysMsync(k: KernelState, vma: Vma): Generator<void, number, void> {
   const sim: Sim = k.sim;
   yield* k.mmapSem.downRead(sim);
+  sim.touch(vma.obj, false);
   if (vma.unmapped) {
     k.mmapSem.upRead(sim);
     return -12; // -ENOMEM
