@@ -24,6 +24,11 @@ export const FLAGS = {
     since: 'v4.5',
     mechanism: 'ext2 faults and pfn_mkwrite take EXT2_I(inode)->dax_sem for read; truncate (ext2_setsize()) takes it for write around i_size, the page-cache drop and the block free',
   },
+  ext2_dax_iomap: {
+    commit: '"ext2: use iomap to implement DAX" (Christoph Hellwig; upstream id not verified here — store id 32073903 is the v4.9 fs/ext2/file.c that has it)',
+    since: 'v4.9',
+    mechanism: 'ext2_dax_fault() calls dax_iomap_fault() with ext2_iomap_ops (ext2_iomap_begin() -> ext2_get_blocks()) instead of dax_fault() with ext2_get_block, under the same dax_sem; ext2_dax_pfn_mkwrite() calls the v4.9+ dax_pfn_mkwrite()',
+  },
   dax_entry_lock: {
     commit: 'ac401cc78242 dax: New fault locking',
     since: 'v4.7',
@@ -121,6 +126,7 @@ export interface Profile {
 const V4_6: Flags = {
   ext4_i_mmap_sem: true,
   ext2_dax_sem: true,
+  ext2_dax_iomap: false,
   dax_entry_lock: false,
   dax_fault_i_mmap_lock: true,
   dax_pmd_broken: false,
@@ -150,7 +156,7 @@ const V4_7: Flags = {
 };
 // ext4 still faults through the get_block-based dax_fault() in v4.9 (its iomap fault
 // path is v4.10, e2ae766c1b03); CONFIG_FS_DAX_PMD no longer depends on BROKEN.
-const V4_9: Flags = { ...V4_7, dax_pmd_broken: false, dax_radix_pmd_entries: true };
+const V4_9: Flags = { ...V4_7, dax_pmd_broken: false, dax_radix_pmd_entries: true, ext2_dax_iomap: true };
 const V4_10: Flags = {
   ...V4_9,
   ext4_dax_iomap_fault: true,

@@ -1,4 +1,5 @@
-// ext2 in its get_block era (v4.6-v4.8): dax_sem around faults and truncate, pre-zeroed allocation, no punch.
+// ext2, v4.6–v4.12: dax_sem around faults and truncate, pre-zeroed allocation, no punch;
+// dax_fault(ext2_get_block) to v4.8, dax_iomap_fault(ext2_iomap_ops) from v4.9.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { events, inOrder, run, scenario } from '../helpers.js';
@@ -58,9 +59,74 @@ threads:
   assert.deepEqual([...exploreScenario(scn('v4.6'), { kernel: 'v4.6' }).tokens.keys()], []);
 });
 
-test('ext2 is refused where it is not modelled: from v4.9 (iomap), and read/write/unwritten on ext2', () => {
+test('ext2 from v4.9: dax_iomap_fault() with ext2_iomap_begin() under dax_sem; entry lock before ->iomap_begin except in v4.10', () => {
+  for (const kernel of ['v4.9', 'v4.9.140', 'v4.10', 'v4.12']) {
+    const r = run(scenario(BASIC), { kernel, seed: '0', record: true });
+    assert.deepEqual(r.violations, [], kernel);
+    const ev = events(r);
+    const lockFirst = ['t: grab_mapping_entry(a:0) -> new empty entry, locked', 't: ->iomap_begin(a:0, IOMAP_WRITE) -> blk 0'];
+    assert.ok(inOrder(ev, [
+      't: down_read(dax_sem a)',
+      ...(kernel === 'v4.10' ? [...lockFirst].reverse() : lockFirst),
+      't: up_read(dax_sem a)',
+      't: punch -> EOPNOTSUPP',
+      't: down_write(dax_sem a)',
+      't: i_size_write(a, 0)',
+      't: __ext2_truncate_blocks: free blk 0',
+      't: up_write(dax_sem a)',
+    ]), `${kernel}\n${ev.join('\n')}`);
+    assert.ok(!ev.some((e) => e.includes('get_block(a:0)')), `${kernel}: no get_block-era lookup`);
+  }
+});
+
+test('ext2 from v4.9: a write to a read-only DAX PTE goes through ext2_dax_pfn_mkwrite (i_size re-check under dax_sem)', () => {
+  const scn = scenario(`
+name: mkwrite
+fs: ext2
+setup:
+  files: {a: {pages: 1, written: {0: A}}}
+  maps: {m: {file: a}}
+threads:
+  t:
+    - load: {map: m, page: 0, expect: A}
+    - store: {map: m, page: 0, value: B}
+    - load: {map: m, page: 0, expect: B}
+`);
+  for (const kernel of ['v4.9', 'v4.10', 'v4.12']) {
+    const r = run(scn, { kernel, seed: '0', record: true });
+    assert.deepEqual(r.violations, [], kernel);
+    const ev = events(r);
+    // v4.10+ (2f89dc12a25d): dax_pfn_mkwrite() makes the PTE writable under the entry lock
+    const mk = kernel === 'v4.9' ? [] : ['t: dax_pfn_mkwrite(a:0): entry locked'];
+    assert.ok(inOrder(ev, ['t: down_read(dax_sem a)', ...mk, 't: up_read(dax_sem a)', 't: store m:0 = B']), `${kernel}\n${ev.join('\n')}`);
+  }
+});
+
+test('ext2 without dax_sem races truncate in the iomap era too (v4.9–v4.12)', () => {
+  const scn = (k: string) => scenario(`
+name: r
+kernel: {base: ${k}, ext2_dax_sem: false}
+fs: ext2
+setup:
+  files: {a: {pages: 2, written: {1: A}}}
+  maps: {m: {file: a}}
+threads:
+  f:
+    - fault: {map: m, page: 1}
+  t:
+    - truncate: {file: a, pages: 1}
+`);
+  for (const k of ['v4.9', 'v4.10', 'v4.12']) {
+    assert.deepEqual([...exploreScenario(scn(k), { kernel: k }).tokens.keys()], ['stale-mapping'], k);
+    assert.deepEqual([...exploreScenario(scenario(BASIC), { kernel: k }).tokens.keys()], [], k);
+  }
+});
+
+test('ext2 is refused where it is not modelled: after v4.12, and read/write/unwritten on ext2', () => {
   const scn = scenario(BASIC);
-  assert.throws(() => assertSupported(scn, kernelFor(scn, 'v4.9')), (e: Error) => e instanceof InputError && /fs: ext2 is not modelled yet under v4\.9/.test(e.message));
+  for (const k of ['v4.14', 'v4.19']) {
+    assert.throws(() => assertSupported(scn, kernelFor(scn, k)), (e: Error) => e instanceof InputError && new RegExp(`fs: ext2 is not modelled yet under ${k.replace('.', '\\.')}`).test(e.message), k);
+  }
   const rw = scenario(`
 name: rw
 fs: ext2

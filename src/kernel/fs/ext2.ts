@@ -1,5 +1,6 @@
-// ext2's locks around the DAX calls, v4.6–v4.8 (the get_block era; ext2 moved
-// to iomap in v4.9): faults under EXT2_I(inode)->dax_sem for read
+// ext2's locks around the DAX calls, v4.6–v4.12: the get_block era (v4.6–v4.8)
+// and the iomap era from v4.9 (dax_iomap_fault() with ext2_iomap_ops, the same
+// locks): faults under EXT2_I(inode)->dax_sem for read
 // (5726b27b09cc, v4.5), truncate under it for write, block allocation
 // pre-zeroed under truncate_mutex before the block is spliced into the map.
 // Sources: notes/kernel-rw-writeback.md §C.1–C.3 (fs/ext2/file.c store ids
@@ -14,6 +15,7 @@ import {
 import type { Vma } from '../pagetable.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache } from '../truncate.js';
+import { IOMAP_WRITE, daxIomapFault, daxPfnMkwriteV49Plus, type Iomap, type IomapOps } from '../dax-iomap.js';
 
 /** ext2's per-inode locks (struct ext2_inode_info) and the superblock's freeze protection. */
 export interface Ext2Info {
@@ -79,9 +81,32 @@ function* ext2GetBlock(k: KernelState, inode: Inode, page: number, create: boole
   return { mapped: true, unwritten: false, isNew: false, block: b.nr };
 }
 
+// fs/ext2/inode.c ext2_iomap_begin(), v4.9–v4.19 (store id 32073903 is the v4.9
+// fs/ext2/file.c that calls it): ext2_get_blocks(create = flags & IOMAP_WRITE) for the
+// block; 0 blocks is IOMAP_HOLE, else IOMAP_MAPPED (ext2 has no unwritten extents).
+// IOMAP_F_NEW only feeds the major-fault count here, so it is left out.
+function* ext2IomapBegin(k: KernelState, inode: Inode, page: number, flags: number): Generator<void, Iomap | number, void> {
+  const r = yield* ext2GetBlock(k, inode, page, (flags & IOMAP_WRITE) !== 0);
+  if (typeof r === 'number') return r;
+  if (!r.mapped) return { type: 'hole', block: null, isNew: false };
+  return { type: 'mapped', block: r.block, isNew: false };
+}
+
+// fs/ext2/inode.c ext2_iomap_end(), v4.9–v4.19: only a short IOMAP_WRITE of a mapped
+// extent does anything (ext2_write_failed() truncates blocks past i_size); a fault
+// reports its page written or 0 bytes on an error, and never allocates past i_size.
+function* ext2IomapEnd(_k: KernelState, _inode: Inode, _page: number, _written: number, _flags: number, _iomap: Iomap): Generator<void, number, void> {
+  return 0;
+}
+
+/** ext2_iomap_ops, v4.9–v4.19 */
+export const ext2IomapOps: IomapOps = { iomapBegin: ext2IomapBegin, iomapEnd: ext2IomapEnd };
+
 // fs/ext2/file.c ext2_dax_fault() (also ->page_mkwrite, as ext2_dax_mkwrite() in
-// v4.6 with the same locking), v4.5–v4.8: sb_start_pagefault() for a write, then
-// dax_sem for read around the DAX fault handler.
+// v4.6 with the same locking), v4.5–v4.12: sb_start_pagefault() for a write, then
+// dax_sem for read around the DAX fault handler: dax_fault(ext2_get_block) up to
+// v4.8, dax_iomap_fault(ext2_iomap_ops) from v4.9 (store id 32073903; the v4.11
+// ->fault signature change, store id 2450038994, keeps the locking).
 function* ext2DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const inode = k.inode(vma.mapping.file);
   const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
@@ -91,14 +116,18 @@ function* ext2DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, numb
     pf.acquire(k.sim); // sb_start_pagefault(); file_update_time()
   }
   yield* daxSemRead(k, inode);
-  const ret = k.flags.dax_entry_lock ? yield* daxFaultV47(k, ext2Ops, vma, vmf) : yield* daxFaultV46(k, ext2Ops, vma, vmf);
+  let ret: number;
+  if (k.flags.ext2_dax_iomap) ret = yield* k.sim.fn('dax_iomap_fault', daxIomapFault(k, ext2IomapOps, vma, vmf));
+  else if (k.flags.dax_entry_lock) ret = yield* daxFaultV47(k, ext2Ops, vma, vmf);
+  else ret = yield* daxFaultV46(k, ext2Ops, vma, vmf);
   daxSemUpRead(k, inode);
   if (write) pf.release(k.sim);
   return ret;
 }
 
-// fs/ext2/file.c ext2_dax_pfn_mkwrite(), v4.5–v4.10: "check that the faulting
-// page hasn't raced with truncate" under dax_sem.
+// fs/ext2/file.c ext2_dax_pfn_mkwrite(), v4.5–v4.12 (v4.9 store id 32073903, v4.11
+// store id 2450038994): "check that the faulting page hasn't raced with truncate"
+// under dax_sem, then dax_pfn_mkwrite().
 function* ext2DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const inode = k.inode(vma.mapping.file);
   const pf = pagefaults.get(k)!;
@@ -108,6 +137,7 @@ function* ext2DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
   yield;
   const ret = vmf.pgoff >= inode.size
     ? VM_FAULT_SIGBUS
+    : k.flags.dax_radix_pmd_entries ? yield* daxPfnMkwriteV49Plus(k, vma, vmf)
     : k.flags.dax_entry_lock ? yield* daxPfnMkwriteV47(k, vma, vmf) : yield* daxPfnMkwriteV46(k, vma, vmf);
   daxSemUpRead(k, inode);
   pf.release(k.sim);
@@ -135,9 +165,9 @@ function ext2FreeBlocks(k: KernelState, inode: Inode, from: number): number[] {
   return freed;
 }
 
-// do_truncate() -> fs/ext2/inode.c ext2_setattr() -> ext2_setsize(), v4.6–v4.9:
-// under inode_lock; dax_truncate_page() of the partial tail (nothing for page-aligned
-// sizes); dax_sem for write across truncate_setsize() (i_size, then the page cache)
+// do_truncate() -> fs/ext2/inode.c ext2_setattr() -> ext2_setsize(), v4.6–v4.19:
+// under inode_lock; dax_truncate_page() (v4.6–v4.8) / iomap_zero_range() (v4.9+) of
+// the partial tail (nothing for page-aligned sizes); dax_sem for write across truncate_setsize() (i_size, then the page cache)
 // and __ext2_truncate_blocks() (frees blocks under truncate_mutex).
 export function* ext2Setsize(k: KernelState, inode: Inode, newSize: number): Generator<void, void, void> {
   const sim = k.sim;
