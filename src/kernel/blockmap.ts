@@ -7,6 +7,7 @@
 // commit at any time the reuse order is the same, only later).
 import type { Sim } from '../sim/engine.js';
 import type { Block } from './pmem.js';
+import { pmemDriverWrite } from './media.js';
 import type { Extent, Inode, KernelState } from './state.js';
 
 /** The EXT4_GET_BLOCKS_* flags the DAX paths pass. */
@@ -77,13 +78,13 @@ export function* ext4MapBlocks(k: KernelState, inode: Inode, page: number, f: Ma
     } else {
       const ext: Extent = { block: b.nr, unwritten: f.unwritExt };
       inode.extents.set(page, ext);
-      if (!ext.unwritten && f.zero) b.content = 0; // ext4_issue_zeroout()
+      if (!ext.unwritten && f.zero) pmemDriverWrite(k, b, 0); // ext4_issue_zeroout() -> sb_issue_zeroout(): through the driver
       res = { extent: ext, isNew: true };
     }
   } else if (again.unwritten && f.convert) {
     const ext: Extent = { block: again.block, unwritten: false };
     inode.extents.set(page, ext);
-    if (f.zero) k.pmem.block(ext.block).content = 0;
+    if (f.zero) pmemDriverWrite(k, k.pmem.block(ext.block), 0); // ext4_issue_zeroout()
     res = { extent: ext, isNew: true };
   } else {
     res = { extent: again, isNew: false };

@@ -33,6 +33,7 @@ import {
 } from './fault.js';
 import { unmapMappingRange, type Vma } from './pagetable.js';
 import type { Inode, KernelState } from './state.js';
+import { bdevDirectAccess } from './media.js';
 
 // ---------------------------------------------------------------------------
 // Entry encoding, include/linux/dax.h v4.9–v4.13 (store id 39084630357):
@@ -328,6 +329,9 @@ interface EntryRef {
 // fs/dax.c dax_insert_mapping(), v4.9–v4.11: dax_map_atomic() (the device never goes
 // away here), the tree entry, then vm_insert_mixed(): a write-protected PTE.
 function* daxInsertMapping(k: KernelState, vma: Vma, vmf: Vmf, block: number, entryp: EntryRef): Generator<void, number, void> {
+  // dax_map_atomic() (v4.12: dax_direct_access() in dax_iomap_pfn()): -EIO for a bad block, -EINVAL off a page boundary
+  const err = bdevDirectAccess(k, block, 'dax_map_atomic');
+  if (err) return err;
   entryp.e = yield* daxInsertMappingEntryV49(k, vma, vmf, entryp.e, block, 0);
   return yield* vmInsertMixed(k, vma, vmf.pgoff, block);
 }

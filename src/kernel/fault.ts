@@ -10,6 +10,7 @@ import {
 import { describePte, setPte, unmapMappingRange, type Pte, type Vma } from './pagetable.js';
 import { PAGECACHE_TAG_DIRTY } from './radix-tree.js';
 import type { KernelState } from './state.js';
+import { bdevDirectAccess } from './media.js';
 
 export const VM_FAULT_OOM = 0x0001;
 export const VM_FAULT_SIGBUS = 0x0002;
@@ -155,10 +156,10 @@ function* daxInsertMappingV46(k: KernelState, vma: Vma, vmf: Vmf, bh: Bh): Gener
   if (iMmapLock && vmf.pgoff >= size) {
     error = -EIO;
     if (sim.rec) sim.log(`dax_insert_mapping: i_size ${size} <= ${vmf.pgoff} -> -EIO`);
-  } else {
+  } else if ((error = bdevDirectAccess(k, bh.block!, 'dax_map_atomic')) === 0) {
     if (bh.unwritten || bh.isNew) {
       yield;
-      k.pmem.block(bh.block!).content = 0; // clear_pmem(); wmb_pmem()
+      k.pmem.block(bh.block!).content = 0; // clear_pmem(); wmb_pmem() (the CPU: poison stays)
     }
     error = yield* daxRadixEntryV46(k, vma, vmf.pgoff, bh.block!, (vmf.flags & FAULT_FLAG_WRITE) !== 0);
     if (error === 0) error = yield* vmInsertMixed(k, vma, vmf.pgoff, bh.block!);
@@ -374,9 +375,12 @@ export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
       if (!bh.mapped) {
         throw new Error(`model: get_block(create) left ${where(vma, vmf.pgoff)} unmapped`);
       } else {
-        // dax_insert_mapping(): dax_map_atomic() succeeds, then the entry, then the PTE
-        entry = yield* daxInsertMappingEntryV47(k, vma, vmf, entry, bh.block!);
-        error = yield* vmInsertMixed(k, vma, vmf.pgoff, bh.block!);
+        // dax_insert_mapping(): dax_map_atomic() (its error ends the fault), then the entry, then the PTE
+        error = bdevDirectAccess(k, bh.block!, 'dax_map_atomic');
+        if (error === 0) {
+          entry = yield* daxInsertMappingEntryV47(k, vma, vmf, entry, bh.block!);
+          error = yield* vmInsertMixed(k, vma, vmf.pgoff, bh.block!);
+        }
       }
     }
   }

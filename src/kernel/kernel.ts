@@ -8,6 +8,8 @@ import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, userFault, type FsOps 
 import { vmMunmap } from './mmap.js';
 import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
+import { xfsFileFallocatePunch, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
+import { memoryFailure } from './media.js';
 import { errName } from './mapping.js';
 import { Vma } from './pagetable.js';
 import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
@@ -33,6 +35,8 @@ export interface OpEvent {
   sizeIndexAtStart: number;
   /** for load/read: the step at which the value was read */
   readStep: number;
+  /** the op met a media error (direct_access() -EIO, a machine check): a SIGBUS/EIO is then the kernel's promise kept */
+  mediaError?: boolean;
 }
 
 export type { KernelHooks };
@@ -42,26 +46,46 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const out: Diagnostic[] = [];
   // read/write (rw.ts), fsync/msync and the crash model (writeback.ts, pmem.ts) follow the v4.6/v4.7 code
   const rwKernel = profile === 'v4.6' || profile === 'v4.7';
-  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', ...(rwKernel ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
+  // XFS (fs/xfs.ts) is modelled up to v4.12: from v4.14 DAX write faults go through
+  // vm_insert_mixed_mkwrite() and dax_pfn_mkwrite() is gone, and from v4.15
+  // xfs_filemap_pfn_mkwrite() is a full __xfs_filemap_fault() (MAP_SYNC series)
+  const xfsKernel = ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
+  const xfs = scn.fs === 'xfs' && xfsKernel;
+  const rw = rwKernel && !xfs;
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
-    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared mappings of ext4 files${rwKernel ? ', final.crash' : ''})`));
+    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared mappings of ${xfs ? 'xfs' : 'ext4'} files${rw ? ', final.crash' : ''})`));
   // ext2 is modelled for v4.6–v4.12 (get_block era to v4.8, iomap from v4.9): faults, truncate and pins.
   // Later profiles are refused: when ext2's ->pfn_mkwrite became ext2_dax_fault() is not verified here.
   const ext2 = scn.fs === 'ext2' && ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
-  if (scn.fs !== 'ext4' && !ext2) say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
+  if (scn.fs === 'xfs' && !xfsKernel) say(scn.fsPos ?? scn.pos, 'fs: xfs (modelled for v4.6, v4.7, v4.9, v4.9.140, v4.10, v4.12; from v4.14 write faults use vm_insert_mixed_mkwrite() and, from v4.15, xfs_filemap_pfn_mkwrite() is a full fault, neither modelled)');
+  else if (scn.fs !== 'ext4' && !ext2 && !xfs) say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
   if (ext2) {
     for (const f of scn.files) if (f.unwritten.length) say(f.pos, `unwritten extents on ext2 (${f.name})`);
     for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'read' || op.kind === 'write' || op.kind === 'fsync' || op.kind === 'msync') say(op.pos, `the ${op.kind} op on ext2`);
     if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on ext2');
+  }
+  if (xfs) {
+    // xfs_file_dax_read()/xfs_file_dax_write() (dax_iomap_rw(), v4.8+) and XFS's fsync are not modelled
+    if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on xfs');
+    // v4.7+: bdev_dax_supported() fails and XFS mounts without DAX ("Turning off DAX"), which is not modelled
+    if ((scn.partitionOffset ?? 0) % 4096 !== 0 && flags.bdev_dax_supported_mount_check) {
+      say(scn.partitionOffsetPos ?? scn.pos, 'an xfs mount on an unaligned partition (XFS turns DAX off: "DAX unsupported by block device. Turning off DAX.")');
+    }
   }
   for (const m of scn.maps) {
     if (m.private) say(m.pos, `a private mapping (${m.name})`);
     if (m.sync) say(m.pos, `a MAP_SYNC mapping (${m.name})`);
   }
   for (const f of scn.files) if (f.huge) say(f.pos, `huge: true (${f.name})`);
-  for (const b of scn.badblocks) say(b.pos, 'setup.badblocks');
-  if (scn.final?.crash && !rwKernel) say(scn.final.crashPos ?? scn.final.pos, 'final.crash');
+  for (const b of scn.badblocks) {
+    const f = scn.files.find((x) => x.name === b.file);
+    if (f !== undefined && !f.written.has(b.page) && !f.unwritten.includes(b.page)) {
+      out.push(diag(scn.file, b.pos, `setup.badblocks: ${b.file}:${b.page} is a hole; a bad block must back a written or unwritten page`));
+    }
+  }
+  if (scn.final?.crash && !rw) say(scn.final.crashPos ?? scn.final.pos, 'final.crash');
   for (const t of scn.threads) {
     for (const op of t.ops) {
       if (!ok.has(op.kind)) say(op.pos, `the ${op.kind} op`);
@@ -74,6 +98,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
 
 function fsOpsFor(fs: FsName): FsOps {
   if (fs === 'ext2') return ext2Ops;
+  if (fs === 'xfs') return xfsOps;
   if (fs === 'ext4') return ext4Ops;
   throw new Error(`model: no ${fs}`);
 }
@@ -109,6 +134,17 @@ export class Kernel {
       inode.mapping.iMmap.push(vma);
     }
     if (scn.fs === 'ext2') ext2Init(this.k);
+    if (scn.fs === 'xfs') xfsInit(this.k);
+    // media errors: setup.badblocks are known bad blocks from the start
+    this.k.media = scn.badblocks.length > 0 || scn.threads.some((t) => t.ops.some((op) => op.kind === 'poison' || op.kind === 'clear'));
+    for (const bb of scn.badblocks) {
+      const ext = this.k.inode(bb.file).extents.peek(bb.page);
+      if (ext !== undefined) this.k.pmem.block(ext.block).bad = true;
+    }
+    // setup.partition_offset: bdev_direct_access() checks the absolute sector's page alignment;
+    // from v4.7 mount -o dax checks it first (bdev_dax_supported(): ext2/ext4 refuse the mount)
+    this.k.partitionMisaligned = (scn.partitionOffset ?? 0) % 4096 !== 0;
+    if (this.k.partitionMisaligned && flags.bdev_dax_supported_mount_check) this.k.mountError = -22; // -EINVAL
     // pin names get their shared-object keys in the order the scenario writes them
     const pins = pinState(this.k);
     for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'pin') pins.key(op.as);
@@ -131,7 +167,9 @@ export class Kernel {
       if (inode) this.touchFile(inode, op.kind);
       const sizeIndexAtStart = inode ? inode.sizeHistory.length - 1 : 0;
       const ev: OpEvent = { thread: t, opIndex: i, op, result: 'ok', startStep, endStep: 0, file: target.file, page: target.page, sizeIndexAtStart, readStep: 0 };
+      this.k.running.set(t.id, ev);
       ev.result = yield* this.exec(op, ev);
+      this.k.running.delete(t.id);
       if (inode) this.touchFile(inode, op.kind);
       ev.endStep = sim.step;
       if (sim.rec) sim.log(`${op.kind} -> ${typeof ev.result === 'string' ? ev.result : String(ev.result)}`, 'result');
@@ -169,6 +207,11 @@ export class Kernel {
 
   private *exec(op: Op, ev: OpEvent): Generator<void, OpResult, void> {
     const k = this.k;
+    if (k.mountError) {
+      // nothing is mounted: mount -o dax failed in bdev_dax_supported() (v4.7+)
+      if (k.sim.rec) k.sim.log('mount -o dax failed: bdev_dax_supported() -> -EINVAL ("error: unaligned partition for dax")');
+      return 'no-mount';
+    }
     switch (op.kind) {
       case 'fault': {
         const vma = k.vmas.get(op.map)!;
@@ -183,6 +226,7 @@ export class Kernel {
         const inode = k.inode(op.file);
         const log = this.zeroWrites(inode, op.pages, Number.MAX_SAFE_INTEGER);
         if (this.fsName === 'ext2') yield* k.sim.fn('ext2_setsize', ext2Setsize(k, inode, op.pages));
+        else if (this.fsName === 'xfs') yield* k.sim.fn('xfs_vn_setattr', xfsSetattrSize(k, inode, op.pages));
         else yield* k.sim.fn('ext4_setattr', ext4SetattrSize(k, inode, op.pages));
         for (const w of log) w.end = k.sim.step;
         return 'ok';
@@ -192,7 +236,8 @@ export class Kernel {
         if (this.fsName === 'ext2') return 'EOPNOTSUPP';
         const inode = k.inode(op.file);
         const log = this.zeroWrites(inode, op.page, op.page + op.pages - 1);
-        yield* k.sim.fn('ext4_punch_hole', ext4PunchHole(k, inode, op.page, op.pages));
+        if (this.fsName === 'xfs') yield* k.sim.fn('xfs_file_fallocate', xfsFileFallocatePunch(k, inode, op.page, op.pages));
+        else yield* k.sim.fn('ext4_punch_hole', ext4PunchHole(k, inode, op.page, op.pages));
         for (const w of log) w.end = k.sim.step;
         return 'ok';
       }
@@ -223,9 +268,28 @@ export class Kernel {
       }
       case 'unpin':
         return (yield* unpinUserPage(k, op.pin)) ? 'ok' : 'no-pin';
+      case 'poison':
+      case 'clear':
+        return yield* this.mediaOp(op.kind, k.inode(op.file), op.page);
       default:
-        throw new Error(`model: op ${op.kind} reached the kernel unsupported`);
+        throw new Error(`model: op ${(op as Op).kind} reached the kernel unsupported`);
     }
+  }
+
+  /**
+   * `poison`: a media error appears in the block backing the file page and the
+   * driver learns of it (its badblocks list, as after an address range scrub);
+   * `clear`: it is cleared (ndctl's clear-error DSM). A hole has no block: `hole`.
+   */
+  private *mediaOp(kind: 'poison' | 'clear', inode: Inode, page: number): Generator<void, OpResult, void> {
+    const k = this.k;
+    yield;
+    const ext = inode.extents.get(page);
+    if (ext === undefined) return 'hole';
+    const b = k.pmem.block(ext.block);
+    b.bad = kind === 'poison';
+    if (k.sim.rec) k.sim.log(kind === 'poison' ? `media error in blk ${b.nr} (${inode.name}:${page}): poisoned, in badblocks` : `blk ${b.nr} (${inode.name}:${page}): poison and badblocks entry cleared`);
+    return 'ok';
   }
 
   /** Truncate and punch make pages read as zeros: record that as a write of 0 for the stale-read check. */
@@ -266,6 +330,11 @@ export class Kernel {
           b.store(value); // a cached store: the line stays dirty until written back
           if (k.sim.rec) k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${b.nr})`);
           return 'ok';
+        }
+        if (k.media && b.bad) {
+          // the CPU reads poisoned media: a machine check, then memory_failure()
+          if (k.sim.rec) k.sim.log(`load ${vma.name}:${page}: blk ${b.nr} is poisoned -> machine check`);
+          return yield* k.sim.fn('memory_failure', memoryFailure(k, b, vma.name, page));
         }
         ev.readStep = k.sim.step;
         if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = ${String(b.content)} (blk ${b.nr})`);

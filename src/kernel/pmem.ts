@@ -37,6 +37,12 @@ export class Block {
   private _content: PageValue;
   /** a dirty CPU cache line with a newer value than the media, or null (clean or not cached) */
   private _line: PageValue | null = null;
+  /**
+   * A media error (poison) in the block, known to the pmem driver: it is in the
+   * namespace's badblocks list (pmem->bb), as after an address range scrub. The
+   * model keeps one state for "the media is poisoned" and "the driver knows it".
+   */
+  private _bad = false;
   /** PTEs that map it, as `vma:page` (the reverse map the stale-mapping check reads) */
   readonly mappers = new Set<string>();
   constructor(sim: Sim, nr: number, obj: number) {
@@ -85,6 +91,18 @@ export class Block {
   get dirty(): boolean {
     this.sim.touch(this.obj, false);
     return this._line !== null;
+  }
+  /** Poisoned (and in the badblocks list). */
+  get bad(): boolean {
+    this.sim.touch(this.obj, false);
+    return this._bad;
+  }
+  set bad(v: boolean) {
+    this.sim.touch(this.obj, true);
+    this._bad = v;
+  }
+  peekBad(): boolean {
+    return this._bad;
   }
   peekOwner(): Owner | null {
     return this._owner;

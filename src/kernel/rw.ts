@@ -21,11 +21,12 @@ import { LOOKUP, ext4MapBlocks, type MapFlags } from './blockmap.js';
 import type { Bh } from './fault.js';
 import { ext4DaxGetBlockV47, sbOf, toBh } from './fs/ext4.js';
 import type { OpEvent } from './kernel.js';
-import { EBUSY, deleteFromPageCacheLocked, errName, lockPage, unlockPage, type AddressSpace, type HolePage } from './mapping.js';
+import { EBUSY, EIO, deleteFromPageCacheLocked, errName, lockPage, unlockPage, type AddressSpace, type HolePage } from './mapping.js';
 import { unmapMappingRange } from './pagetable.js';
 import type { Inode, KernelState, WriteRecord } from './state.js';
 import { clearExceptionalEntry, lookupEntries } from './truncate.js';
 import { filemapWriteAndWaitRange } from './writeback.js';
+import { bdevDirectAccess, noteMediaError } from './media.js';
 
 /** What the op reports: a page value, `EOF` for a read that returns 0 bytes, `ok`, or an errno word. */
 export type RwResult = string | number;
@@ -156,7 +157,12 @@ function* daxIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, 
   if (write) {
     if (bh.block === null) throw new Error(`model: get_block(${at}, create) returned no block`);
     yield;
+    // dax_map_atomic(): -EIO for a known bad block (v4.7, 0a70bd430533), -EINVAL off a page boundary
+    const err = bdevDirectAccess(k, bh.block, 'dax_io');
+    if (err) return err;
     const b = k.pmem.block(bh.block);
+    // v4.6 (no badblocks check above): non-temporal stores into a poisoned block leave the
+    // poison in place (only the driver's clear-error path removes it; from memory)
     b.content = io.value!; // copy_from_iter_pmem(): non-temporal stores
     io.record = { value: io.value!, start: io.ev.startStep, end: null };
     k.writeLog(inode.name, page).push(io.record);
@@ -164,7 +170,18 @@ function* daxIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, 
     if (sim.rec) sim.log(`copy_from_iter_pmem(${at} -> blk ${b.nr}) = ${String(io.value)}`);
   } else if (!hole) {
     yield;
+    const err = bdevDirectAccess(k, bh.block!, 'dax_io'); // dax_map_atomic()
+    if (err) return err;
     const b = k.pmem.block(bh.block!);
+    if (k.media && b.bad) {
+      // v4.6: copy_to_iter() from poisoned media in kernel mode (dax_io() has no
+      // memcpy_mcsafe()): the machine check has no exception fixup and the real kernel
+      // panics (mce_panic "Failed kernel mode recovery"; from memory). The model reports it
+      // and fails the read with EIO so the run can go on.
+      noteMediaError(k);
+      sim.violate('poison-consumed', `${sim.me.name}'s read of ${at} copied from poisoned blk ${b.nr} in kernel mode (v4.6 dax_io(): direct_access() ignores the badblocks list, no memcpy_mcsafe()): a kernel machine check, mce_panic()`, `${sim.me.id}:${sim.me.opIndex}`);
+      return -EIO;
+    }
     io.read = b.content; // copy_to_iter()
     io.ev.readStep = sim.step;
     if (sim.rec) sim.log(`copy_to_iter(${at} <- blk ${b.nr}) = ${String(io.read)}`);

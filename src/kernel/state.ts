@@ -103,6 +103,14 @@ export class KernelState {
   /** file -> page -> every write to it, in start order */
   readonly writes = new Map<string, Map<number, WriteRecord[]>>();
   private nextPageId = 1;
+  /** thread id -> the op it is running (media errors are noted on it) */
+  readonly running = new Map<number, OpEvent>();
+  /** the scenario has bad blocks or poison ops: only then do DAX accesses look at Block.bad */
+  media = false;
+  /** setup.partition_offset is not a multiple of PAGE_SIZE: bdev_direct_access() fails with -EINVAL */
+  partitionMisaligned = false;
+  /** mount -o dax failed (bdev_dax_supported(), v4.7+): the errno, else 0 */
+  mountError = 0;
 
   constructor(sim: Sim, flags: Flags, fs: FsName, blocks: number) {
     this.sim = sim;

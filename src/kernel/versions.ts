@@ -29,6 +29,36 @@ export const FLAGS = {
     since: 'v4.9',
     mechanism: 'ext2_dax_fault() calls dax_iomap_fault() with ext2_iomap_ops (ext2_iomap_begin() -> ext2_get_blocks()) instead of dax_fault() with ext2_get_block, under the same dax_sem; ext2_dax_pfn_mkwrite() calls the v4.9+ dax_pfn_mkwrite()',
   },
+  xfs_mmaplock: {
+    commit: '653c60b633a9 xfs: introduce mmap/truncate lock (id from memory, not verified)',
+    since: 'v4.1',
+    mechanism: 'XFS faults, page_mkwrite and pfn_mkwrite take XFS_MMAPLOCK_SHARED; truncate (xfs_vn_setattr()) and fallocate (xfs_file_fallocate()) take XFS_MMAPLOCK_EXCL after XFS_IOLOCK_EXCL, around the page-cache drop and the extent free',
+  },
+  xfs_iolock_is_i_rwsem: {
+    commit: '65523218fa5a xfs: remove i_iolock and use i_rwsem in the VFS inode instead (id from memory, not verified)',
+    since: 'v4.10',
+    mechanism: 'XFS_IOLOCK is the VFS inode->i_rwsem (so truncate\'s inode_lock() in do_truncate() is the iolock); before, XFS_IOLOCK is XFS\'s own i_iolock rwsem, taken by xfs_vn_setattr() and xfs_file_fallocate() inside (truncate) or without (fallocate) inode_lock',
+  },
+  dax_zeroout_through_driver: {
+    commit: '3dc29161070a dax: use sb_issue_zerout instead of calling dax_clear_sectors (id from memory, not verified)',
+    since: 'v4.7',
+    mechanism: 'ext2 and XFS zero newly allocated DAX blocks with sb_issue_zeroout()/blkdev_issue_zeroout(), block I/O through the pmem driver, whose write path clears poison (pmem_clear_poison()) and the badblocks entry; before, dax_clear_sectors() zeroed them with the CPU (clear_pmem()), which leaves a media error in place',
+  },
+  dax_direct_access_badblocks: {
+    commit: '0a70bd430533 dax: enable dax in the presence of known media errors (badblocks)',
+    since: 'v4.7',
+    mechanism: 'pmem_direct_access() returns -EIO for a range that overlaps a known bad block (is_bad_pmem()), so dax_map_atomic() fails and a DAX fault gets SIGBUS, read(2)/write(2) EIO, instead of the CPU touching the poisoned media; before, direct_access() never looked at the badblocks list',
+  },
+  bdev_dax_supported_mount_check: {
+    commit: '"block: Add bdev_dax_supported() for dax mount checks" (Toshi Kani; id not verified) with the ext2/ext4/xfs "Add alignment check for DAX mount" patches',
+    since: 'v4.7',
+    mechanism: 'mount -o dax calls bdev_dax_supported(): bdev_direct_access() of the first page of the partition fails with -EINVAL for a partition whose start is not page-aligned, so ext2/ext4 refuse the mount and XFS turns DAX off; before, the mount only checked that the driver has ->direct_access, and every DAX access then failed with -EINVAL',
+  },
+  memory_failure_dev_pagemap: {
+    commit: '6100e34b2526 mm, memory_failure: Teach memory_failure() about dev_pagemap pages',
+    since: 'v4.19',
+    mechanism: 'a machine check on a filesystem-DAX page consumed from user space goes to memory_failure_dev_pagemap(): the page is unmapped from every mapping of the file (unmap_mapping_range()) and the task gets SIGBUS with BUS_MCEERR_AR; before, memory_failure() treats the ZONE_DEVICE page as a reserved kernel page ("recovery action for reserved kernel page: Failed"), the MCE handler sends a plain SIGBUS and the poisoned page stays mapped',
+  },
   dax_entry_lock: {
     commit: 'ac401cc78242 dax: New fault locking',
     since: 'v4.7',
@@ -127,6 +157,12 @@ const V4_6: Flags = {
   ext4_i_mmap_sem: true,
   ext2_dax_sem: true,
   ext2_dax_iomap: false,
+  xfs_mmaplock: true,
+  xfs_iolock_is_i_rwsem: false,
+  dax_zeroout_through_driver: false,
+  dax_direct_access_badblocks: false,
+  bdev_dax_supported_mount_check: false,
+  memory_failure_dev_pagemap: false,
   dax_entry_lock: false,
   dax_fault_i_mmap_lock: true,
   dax_pmd_broken: false,
@@ -153,6 +189,9 @@ const V4_7: Flags = {
   ext4_dax_io_prezero: true,
   dax_io_no_zeroing: true,
   dax_do_io_no_writeback: true,
+  dax_zeroout_through_driver: true,
+  dax_direct_access_badblocks: true,
+  bdev_dax_supported_mount_check: true,
 };
 // ext4 still faults through the get_block-based dax_fault() in v4.9 (its iomap fault
 // path is v4.10, e2ae766c1b03); CONFIG_FS_DAX_PMD no longer depends on BROKEN.
@@ -166,13 +205,14 @@ const V4_10: Flags = {
   dax_hole_insert_wake_all: true,
   dax_invalidate_entry_wake_one: true,
   dax_pfn_mkwrite_under_entry_lock: true,
+  xfs_iolock_is_i_rwsem: true,
 };
 
 const V4_12: Flags = { ...V4_10, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true };
 const V4_14: Flags = { ...V4_12 };
 const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true };
 const V4_18: Flags = { ...V4_15 };
-const V4_19: Flags = { ...V4_18 };
+const V4_19: Flags = { ...V4_18, memory_failure_dev_pagemap: true };
 
 export const PROFILES: readonly Profile[] = [
   { name: 'v4.6', summary: 'before entry locking: get_block-based __dax_fault, hole pages in the page cache, i_mmap_lock in the fault path', flags: V4_6 },
@@ -206,7 +246,7 @@ export const PROFILES: readonly Profile[] = [
   { name: 'v4.14', summary: 'as v4.12 for the mechanisms modelled so far', flags: V4_14 },
   { name: 'v4.15', summary: 'get_user_pages_longterm() refuses filesystem-DAX VMAs (2bb6d2837083)', flags: V4_15 },
   { name: 'v4.18', summary: 'as v4.15 for the mechanisms modelled so far', flags: V4_18 },
-  { name: 'v4.19', summary: 'as v4.18 for the mechanisms modelled so far', flags: V4_19 },
+  { name: 'v4.19', summary: 'memory_failure() handles filesystem-DAX pages (6100e34b2526); otherwise as v4.18 for the mechanisms modelled so far', flags: V4_19 },
 ];
 
 export function findProfile(name: string): Profile | undefined {

@@ -13,6 +13,7 @@
 // entry lock is taken and no PTE is write-protected: a store racing with the
 // flush is not excluded.
 import type { Sim } from '../sim/engine.js';
+import { bdevDirectAccess } from './media.js';
 import type { Inode, KernelState } from './state.js';
 import { EIO, describeEntry, type AddressSpace, type TreeEntry } from './mapping.js';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
@@ -110,6 +111,8 @@ function* daxWritebackOne(k: KernelState, mapping: AddressSpace, index: number, 
   // "We cannot hold tree_lock while calling dax_map_atomic() because it eventually
   // calls cond_resched()": blk_queue_enter(), which never fails here.
   yield;
+  const err = bdevDirectAccess(k, block, 'dax_writeback_one');
+  if (err) return err; // dax_map_atomic() < 0: the error ends the writeback, TOWRITE stays set
   const b = k.pmem.block(block);
   const flushed = b.wbCache(); // wb_cache_pmem(dax.addr, PAGE_SIZE)
   if (sim.rec) sim.log(`dax_writeback_one(${at}): wb_cache_pmem(blk ${block}) -> ${flushed ? `line written back, media = ${String(b.peekMedia())}` : 'no dirty line'}`);

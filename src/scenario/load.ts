@@ -41,7 +41,7 @@ export const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const KEBAB_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const TOP_KEYS = ['name', 'description', 'refs', 'kernel', 'fs', 'setup', 'threads', 'final', 'expect'] as const;
-export const SETUP_KEYS = ['files', 'maps', 'badblocks'] as const;
+export const SETUP_KEYS = ['files', 'maps', 'badblocks', 'partition_offset'] as const;
 export const FILE_KEYS = ['pages', 'written', 'unwritten', 'huge'] as const;
 export const MAP_KEYS = ['file', 'private', 'sync'] as const;
 export const BADBLOCK_KEYS = ['file', 'page'] as const;
@@ -914,6 +914,16 @@ class Loader {
     if (maps) sc.maps = this.setupMaps(maps);
     const bb = f.get('badblocks');
     if (bb) sc.badblocks = this.badblocks(bb);
+    const po = f.get('partition_offset');
+    if (po) {
+      const n = this.int(po.value, po.valuePos, "'partition_offset'", 0, 2 ** 40);
+      if (n !== undefined && n % 512 !== 0) {
+        this.err(po.valuePos, `'partition_offset' is in bytes and must be a multiple of the 512-byte sector, got ${n}`);
+      } else if (n !== undefined) {
+        sc.partitionOffset = n;
+        sc.partitionOffsetPos = po.keyPos;
+      }
+    }
   }
 
   private setupFiles(e: Entry): FileSetup[] {

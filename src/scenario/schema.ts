@@ -302,6 +302,14 @@ export function scenarioSchema(vocab: Vocabulary): object {
           type: 'array',
           items: { $ref: '#/definitions/badblock' },
         },
+        partition_offset: {
+          description: 'Where the partition holding the filesystem starts on the pmem device, in bytes (a multiple of 512). DAX needs it page-aligned (4096); v4.7+ refuses mount -o dax otherwise.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 2 ** 40,
+          multipleOf: 512,
+          examples: [0, 512],
+        },
       },
     },
     thread: {

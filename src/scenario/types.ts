@@ -113,6 +113,9 @@ export interface Scenario {
   files: FileSetup[];
   maps: MapSetup[];
   badblocks: BadBlock[];
+  /** setup.partition_offset: where the filesystem's partition starts on the pmem device, in bytes (a multiple of 512) */
+  partitionOffset?: number;
+  partitionOffsetPos?: Pos;
   threads: ThreadSpec[];
   final: FinalSpec | null;
   expect: ExpectEntry[];

@@ -16,6 +16,7 @@ import type { Vma } from '../pagetable.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache } from '../truncate.js';
 import { IOMAP_WRITE, daxIomapFault, daxPfnMkwriteV49Plus, type Iomap, type IomapOps } from '../dax-iomap.js';
+import { zeroNewBlock } from '../media.js';
 
 /** ext2's per-inode locks (struct ext2_inode_info) and the superblock's freeze protection. */
 export interface Ext2Info {
@@ -75,7 +76,7 @@ function* ext2GetBlock(k: KernelState, inode: Inode, page: number, create: boole
     return -28; // -ENOSPC
   }
   yield; // the zeroing is I/O to the block before anyone can find it
-  b.content = 0;
+  zeroNewBlock(k, b); // v4.6 dax_clear_sectors() (the CPU), v4.7 sb_issue_zeroout() (the driver)
   inode.extents.set(page, { block: b.nr, unwritten: false }); // ext2_splice_branch()
   m.unlock(k.sim);
   return { mapped: true, unwritten: false, isNew: false, block: b.nr };

@@ -1,0 +1,343 @@
+// XFS's locks and block mapping around the DAX calls (fs/xfs/xfs_file.c,
+// xfs_iops.c, xfs_aops.c, xfs_iomap.c, xfs_bmap_util.c), v4.6–v4.12: faults under
+// XFS_MMAPLOCK_SHARED, truncate and hole punch under XFS_IOLOCK_EXCL +
+// XFS_MMAPLOCK_EXCL, DAX allocations as zeroed written extents inside the
+// allocating transaction (1ca191576fc8 XFS_BMAPI_CONVERT | XFS_BMAPI_ZERO).
+// Sources (quoted in notes/kernel-rw-writeback.md §C.4–C.8 and
+// notes/kernel-xfs-media-errors.md §X): xfs_file.c v4.7-rc1 (store id 11062151),
+// xfs_aops.c v4.7–v4.14 __xfs_get_blocks() (31763501), xfs_iops.c v4.10–v4.17
+// xfs_vn_setattr()/xfs_setattr_size() (29719335), the DAX branch of
+// xfs_iomap_write_direct() (43007631155). The xfs_file.c of v4.9–v4.12 was not
+// seen: its fault handlers are taken to have the v4.7 shape with dax_iomap_fault()
+// in place of __dax_fault() (as the notes derive).
+//
+// Not modelled: pNFS layouts (xfs_break_layouts() never has a lease to break, so it
+// never drops the iolock), dquots, the reserve pool, extent size hints, delalloc
+// (never used for DAX), di_size vs i_size (every transaction counts as committed),
+// the partial-block zeroing of truncate (page-granular sizes leave nothing to zero),
+// the filemap_write_and_wait_range() of truncate (only for extending truncates past
+// di_size), xfs_break_dax_layouts() (v4.18).
+import { LockdepMap, RwSem } from '../../sim/sync.js';
+import { allocBlock, freeBlock } from '../blockmap.js';
+import {
+  FAULT_FLAG_WRITE, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
+  type Bh, type FsOps, type Vmf,
+} from '../fault.js';
+import { daxIomapFault, daxPfnMkwriteV49Plus, IOMAP_WRITE, type Iomap, type IomapOps } from '../dax-iomap.js';
+import { zeroNewBlock } from '../media.js';
+import type { Vma } from '../pagetable.js';
+import type { Extent, Inode, KernelState } from '../state.js';
+import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
+import { filemapWriteAndWaitRange } from '../writeback.js';
+
+/** struct xfs_inode's locks, and the superblock's freeze/transaction state as lockdep sees it. */
+export interface XfsInfo {
+  /** XFS_IOLOCK: ip->i_iolock until v4.10, the VFS inode->i_rwsem from v4.10 (65523218fa5a) */
+  iolock: RwSem;
+  /** XFS_MMAPLOCK: ip->i_mmaplock (653c60b633a9, v4.1) */
+  mmaplock: RwSem;
+  /** XFS_ILOCK: ip->i_lock, the extent map lock */
+  ilock: RwSem;
+}
+
+interface XfsSb {
+  /** sb_start_pagefault() */
+  pagefault: LockdepMap;
+  /** xfs_trans_alloc(): sb_start_intwrite() and a log reservation */
+  trans: LockdepMap;
+}
+
+const infos = new WeakMap<Inode, XfsInfo>();
+const sbs = new WeakMap<KernelState, XfsSb>();
+
+/** Creates XFS's per-inode locks when the machine is built (shared objects need stable ids). */
+export function xfsInit(k: KernelState): void {
+  for (const inode of k.inodes.values()) {
+    infos.set(inode, {
+      iolock: k.flags.xfs_iolock_is_i_rwsem ? inode.iRwsem : new RwSem(k.sim, `xfs_iolock ${inode.name}`, 'xfs_iolock'),
+      mmaplock: new RwSem(k.sim, `xfs_mmaplock ${inode.name}`, 'xfs_mmaplock'),
+      ilock: new RwSem(k.sim, `xfs_ilock ${inode.name}`, 'xfs_ilock'),
+    });
+  }
+  sbs.set(k, {
+    pagefault: new LockdepMap(k.sim, 'sb_pagefaults', 'sb_writers (SB_FREEZE_PAGEFAULT)'),
+    trans: new LockdepMap(k.sim, 'xfs_trans', 'sb_internal (xfs_trans_alloc)'),
+  });
+}
+
+export function xfsInfo(inode: Inode): XfsInfo {
+  const i = infos.get(inode);
+  if (i === undefined) throw new Error(`model: xfs inode ${inode.name} not initialised`);
+  return i;
+}
+
+function sbOf(k: KernelState): XfsSb {
+  return sbs.get(k)!;
+}
+
+function* mmaplockShared(k: KernelState, inode: Inode): Generator<void, void, void> {
+  if (k.flags.xfs_mmaplock) yield* xfsInfo(inode).mmaplock.downRead(k.sim);
+}
+function mmaplockSharedUnlock(k: KernelState, inode: Inode): void {
+  if (k.flags.xfs_mmaplock) xfsInfo(inode).mmaplock.upRead(k.sim);
+}
+
+// ---------------------------------------------------------------------------
+// Block mapping
+
+/** What xfs_bmapi_read() finds for one page: null = hole. */
+function* xfsBmapiRead(k: KernelState, inode: Inode, page: number): Generator<void, Extent | null, void> {
+  yield;
+  return inode.extents.get(page) ?? null;
+}
+
+// fs/xfs/xfs_iomap.c xfs_iomap_write_direct(), v4.5–v4.12, for a DAX inode (the DAX
+// branch quoted in store id 43007631155; the locking from the v4.7 caller's comment,
+// store id 31763501, "xfs_iomap_write_direct() expects the shared lock. It is unlocked
+// on return"; the body from memory): drop the caller's ILOCK_SHARED, xfs_trans_alloc(),
+// ILOCK_EXCL, xfs_bmapi_write(XFS_BMAPI_CONVERT | XFS_BMAPI_ZERO): a hole gets a new
+// block, an unwritten extent is converted; either is zeroed by xfs_zero_extent() before
+// the transaction commits (v4.6 dax_clear_sectors(), v4.7 blkdev_issue_zeroout(),
+// 3dc29161070a). A written extent found under ILOCK_EXCL (a racing allocation) is
+// returned as it is.
+function* xfsIomapWriteDirect(k: KernelState, inode: Inode, page: number): Generator<void, Extent | number, void> {
+  const sim = k.sim;
+  const info = xfsInfo(inode);
+  const sb = sbOf(k);
+  info.ilock.upRead(sim);
+  yield;
+  sb.trans.acquire(sim); // xfs_trans_alloc(mp, &M_RES(mp)->tr_write, ...)
+  yield* info.ilock.downWrite(sim);
+  let res: Extent | number;
+  const found = inode.extents.get(page) ?? null;
+  if (found !== null && !found.unwritten) {
+    res = found;
+  } else if (found !== null) {
+    // xfs_bmapi_convert_unwritten() with XFS_BMAPI_ZERO: xfs_zero_extent(), then mark it written
+    const b = k.pmem.block(found.block);
+    zeroNewBlock(k, b);
+    res = { block: found.block, unwritten: false };
+    inode.extents.set(page, res);
+    if (sim.rec) sim.log(`xfs_bmapi_write(${inode.name}:${page}, CONVERT|ZERO): unwritten blk ${found.block} zeroed and converted`);
+  } else {
+    const b = allocBlock(k, inode, page);
+    if (b === null) {
+      res = -28; // -ENOSPC
+    } else {
+      zeroNewBlock(k, b); // xfs_bmapi_allocate() -> xfs_zero_extent() (XFS_BMAPI_ZERO)
+      res = { block: b.nr, unwritten: false };
+      inode.extents.set(page, res);
+      if (sim.rec) sim.log(`xfs_bmapi_write(${inode.name}:${page}, CONVERT|ZERO): blk ${b.nr} allocated and zeroed`);
+    }
+  }
+  sb.trans.release(sim); // xfs_trans_commit()
+  info.ilock.upWrite(sim);
+  return res;
+}
+
+// fs/xfs/xfs_aops.c __xfs_get_blocks(direct = true, dax_fault = true) as
+// xfs_get_blocks_dax_fault(), v4.5–v4.7 (store id 31763501): "if (!create && direct &&
+// offset >= i_size_read(inode)) return 0;" then xfs_bmapi_read() under
+// xfs_ilock_data_map_shared(); with create and a hole or (IS_DAX) an unwritten extent,
+// xfs_iomap_write_direct(); "if (IS_DAX(inode) && create) { ASSERT(!ISUNWRITTEN(&imap));
+// /* zeroing is not needed at a higher layer */ new = 0; }"; an unwritten extent is not
+// mapped for a lookup ("(create || !ISUNWRITTEN(&imap))"), so a read sees a hole.
+// BH_New stays clear for a block inside i_size.
+function* xfsGetBlocksDaxFault(k: KernelState, inode: Inode, page: number, create: boolean): Generator<void, Bh | number, void> {
+  const info = xfsInfo(inode);
+  const hole: Bh = { mapped: false, unwritten: false, isNew: false, block: null };
+  yield;
+  if (!create && page >= inode.size) return hole;
+  yield* info.ilock.downRead(k.sim); // xfs_ilock_data_map_shared()
+  const found = yield* xfsBmapiRead(k, inode, page);
+  if (create && (found === null || found.unwritten)) {
+    const r = yield* xfsIomapWriteDirect(k, inode, page);
+    if (typeof r === 'number') return r;
+    return { mapped: true, unwritten: false, isNew: false, block: r.block };
+  }
+  info.ilock.upRead(k.sim);
+  if (found === null || found.unwritten) return hole;
+  return { mapped: true, unwritten: false, isNew: false, block: found.block };
+}
+
+// fs/xfs/xfs_iomap.c xfs_file_iomap_begin(), v4.8–v4.12, for a DAX inode (from memory,
+// not verified; the allocation rule is imap_needs_alloc(): "!nimaps || hole || delalloc
+// || (IS_DAX(inode) && ISUNWRITTEN(imap))"): xfs_bmapi_read() under
+// xfs_ilock_data_map_shared(); an IOMAP_WRITE that needs allocation calls
+// xfs_iomap_write_direct() and reports IOMAP_F_NEW; otherwise the lock is dropped and
+// xfs_bmbt_to_iomap() reports a hole, an unwritten extent or a mapped block.
+function* xfsFileIomapBegin(k: KernelState, inode: Inode, page: number, flags: number): Generator<void, Iomap | number, void> {
+  const info = xfsInfo(inode);
+  yield* info.ilock.downRead(k.sim);
+  const found = yield* xfsBmapiRead(k, inode, page);
+  if (flags & IOMAP_WRITE && (found === null || found.unwritten)) {
+    const r = yield* xfsIomapWriteDirect(k, inode, page);
+    if (typeof r === 'number') return r;
+    return { type: 'mapped', block: r.block, isNew: true };
+  }
+  info.ilock.upRead(k.sim);
+  if (found === null) return { type: 'hole', block: null, isNew: false };
+  return { type: found.unwritten ? 'unwritten' : 'mapped', block: found.block, isNew: false };
+}
+
+// fs/xfs/xfs_iomap.c xfs_file_iomap_end(), v4.8–v4.12 (from memory): only a delalloc
+// write has anything to undo; DAX never uses delalloc.
+function* xfsFileIomapEnd(): Generator<void, number, void> {
+  return 0;
+}
+
+/** xfs_iomap_ops, v4.8–v4.12 */
+export const xfsIomapOps: IomapOps = { iomapBegin: xfsFileIomapBegin, iomapEnd: xfsFileIomapEnd };
+
+// ---------------------------------------------------------------------------
+// Fault handlers
+
+/** The DAX fault handler of the version, with XFS's block mapping. */
+function* daxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  if (!k.flags.dax_entry_lock) return yield* daxFaultV46(k, xfsOps, vma, vmf); // v4.6 __dax_fault()
+  if (!k.flags.dax_radix_pmd_entries) return yield* daxFaultV47(k, xfsOps, vma, vmf); // v4.7 dax_fault()
+  return yield* daxIomapFault(k, xfsIomapOps, vma, vmf); // v4.8+: dax_iomap_fault(xfs_iomap_ops)
+}
+
+// fs/xfs/xfs_file.c xfs_filemap_page_mkwrite(), v4.1–v4.14 (store id 11062151, v4.7-rc1;
+// the DAX call is __dax_mkwrite() = __dax_fault() in v4.6, dax_fault() in v4.7,
+// dax_iomap_fault() from v4.8): sb_start_pagefault(), file_update_time(),
+// XFS_MMAPLOCK_SHARED around the DAX fault. DAX write faults come here from
+// xfs_filemap_fault() ("DAX can shortcut the normal fault path on write faults!").
+function* xfsFilemapPageMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const inode = k.inode(vma.mapping.file);
+  const sb = sbOf(k);
+  yield;
+  sb.pagefault.acquire(k.sim); // sb_start_pagefault(); file_update_time()
+  yield* mmaplockShared(k, inode);
+  const ret = yield* daxFault(k, vma, vmf);
+  mmaplockSharedUnlock(k, inode);
+  sb.pagefault.release(k.sim);
+  return ret;
+}
+
+// fs/xfs/xfs_file.c xfs_filemap_fault(), v4.1–v4.14 (store id 11062151): a write fault
+// on a DAX inode is a page_mkwrite; a read fault takes XFS_MMAPLOCK_SHARED around the
+// DAX fault ("we do not want to trigger unwritten extent conversion on read faults").
+function* xfsFilemapFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  if (vmf.flags & FAULT_FLAG_WRITE) return yield* xfsFilemapPageMkwrite(k, vma, vmf);
+  const inode = k.inode(vma.mapping.file);
+  yield* mmaplockShared(k, inode);
+  const ret = yield* daxFault(k, vma, vmf);
+  mmaplockSharedUnlock(k, inode);
+  return ret;
+}
+
+// fs/xfs/xfs_file.c xfs_filemap_pfn_mkwrite(), v4.1–v4.14 (store id 11062151): "we cycle
+// the XFS_MMAPLOCK_SHARED to ensure we serialise the fault barrier in place":
+// sb_start_pagefault(), file_update_time(), MMAPLOCK_SHARED, SIGBUS past i_size, else
+// dax_pfn_mkwrite().
+function* xfsFilemapPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const inode = k.inode(vma.mapping.file);
+  const sb = sbOf(k);
+  yield;
+  sb.pagefault.acquire(sim);
+  yield* mmaplockShared(k, inode);
+  yield; // size = (i_size_read(inode) + PAGE_SIZE - 1) >> PAGE_SHIFT
+  let ret: number;
+  if (vmf.pgoff >= inode.size) {
+    if (sim.rec) sim.log(`xfs_filemap_pfn_mkwrite: i_size ${inode.peekSize()} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
+    ret = VM_FAULT_SIGBUS;
+  } else if (!k.flags.dax_entry_lock) {
+    ret = yield* daxPfnMkwriteV46(k, vma, vmf);
+  } else if (k.flags.dax_radix_pmd_entries) {
+    ret = yield* daxPfnMkwriteV49Plus(k, vma, vmf);
+  } else {
+    ret = yield* daxPfnMkwriteV47(k, vma, vmf);
+  }
+  mmaplockSharedUnlock(k, inode);
+  sb.pagefault.release(sim);
+  return ret;
+}
+
+export const xfsOps: FsOps = {
+  fault: xfsFilemapFault,
+  pageMkwrite: xfsFilemapPageMkwrite,
+  pfnMkwrite: xfsFilemapPfnMkwrite,
+  // the get_block of the v4.6/v4.7 DAX fault (xfs_get_blocks_dax_fault); XFS faults through dax_iomap_fault() from v4.8
+  getBlock: (k, vma, page, create) => xfsGetBlocksDaxFault(k, k.inode(vma.mapping.file), page, create),
+};
+
+// ---------------------------------------------------------------------------
+// Truncate and hole punch
+
+// fs/xfs/xfs_bmap_util.c xfs_itruncate_extents() / xfs_bunmapi() as truncate and punch
+// use them (from memory): in a transaction under ILOCK_EXCL, unmap the extents of
+// [first, last] and free their blocks.
+function* xfsFreeExtents(k: KernelState, inode: Inode, first: number, last: number): Generator<void, number[], void> {
+  const sim = k.sim;
+  const info = xfsInfo(inode);
+  const sb = sbOf(k);
+  yield;
+  sb.trans.acquire(sim); // xfs_trans_alloc(tr_itruncate / tr_write)
+  yield* info.ilock.downWrite(sim);
+  const freed: number[] = [];
+  for (const page of inode.extents.keys()) {
+    if (page < first || page > last) continue;
+    const ext = inode.extents.get(page)!;
+    inode.extents.delete(page);
+    freeBlock(k, k.pmem.block(ext.block));
+    freed.push(ext.block);
+  }
+  sb.trans.release(sim); // xfs_trans_commit()
+  info.ilock.upWrite(sim);
+  return freed;
+}
+
+// do_truncate() -> notify_change() -> fs/xfs/xfs_iops.c xfs_vn_setattr(ATTR_SIZE) ->
+// xfs_setattr_size(), v4.6–v4.17 (store id 29719335 for v4.10–v4.17; v4.6–v4.9 take
+// the separate iolock in xfs_vn_setattr() themselves, from memory): inode_lock() in
+// do_truncate(); XFS_IOLOCK_EXCL (= inode_lock from v4.10); xfs_break_layouts();
+// XFS_MMAPLOCK_EXCL; inode_dio_wait(); truncate_setsize() (i_size_write(), then
+// truncate_pagecache()); a transaction under XFS_ILOCK_EXCL that logs the new size and,
+// shrinking, frees the blocks past it (xfs_itruncate_extents()).
+export function* xfsSetattrSize(k: KernelState, inode: Inode, newSize: number): Generator<void, void, void> {
+  const sim = k.sim;
+  const info = xfsInfo(inode);
+  yield* inode.iRwsem.downWrite(sim); // inode_lock() in do_truncate()
+  if (!k.flags.xfs_iolock_is_i_rwsem) yield* info.iolock.downWrite(sim); // xfs_ilock(ip, XFS_IOLOCK_EXCL)
+  // xfs_break_layouts(): no pNFS layout is ever held here
+  if (k.flags.xfs_mmaplock) yield* info.mmaplock.downWrite(sim);
+  yield;
+  const oldSize = inode.size;
+  inode.setSize(newSize); // truncate_setsize(): i_size_write()
+  if (sim.rec) sim.log(`i_size_write(${inode.name}, ${newSize})`);
+  yield* sim.fn('truncate_pagecache', truncatePagecache(k, inode.mapping, newSize));
+  if (newSize <= oldSize) {
+    const freed = yield* xfsFreeExtents(k, inode, newSize, Number.MAX_SAFE_INTEGER);
+    if (freed.length && sim.rec) sim.log(`xfs_itruncate_extents: free blk ${freed.join(',')}`);
+  }
+  if (k.flags.xfs_mmaplock) info.mmaplock.upWrite(sim);
+  if (!k.flags.xfs_iolock_is_i_rwsem) info.iolock.upWrite(sim);
+  inode.iRwsem.upWrite(sim);
+}
+
+// fs/xfs/xfs_file.c xfs_file_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE),
+// v4.6–v4.17 (store id 11062151): xfs_ilock(XFS_IOLOCK_EXCL) (no inode_lock before
+// v4.10, where the iolock became i_rwsem), xfs_break_layouts(), XFS_MMAPLOCK_EXCL, then
+// fs/xfs/xfs_bmap_util.c xfs_free_file_space() (from memory): inode_dio_wait();
+// filemap_write_and_wait_range() of the rounded range; truncate_pagecache_range();
+// free the extents in transactions under XFS_ILOCK_EXCL.
+export function* xfsFileFallocatePunch(k: KernelState, inode: Inode, first: number, count: number): Generator<void, void, void> {
+  const sim = k.sim;
+  const info = xfsInfo(inode);
+  yield* info.iolock.downWrite(sim);
+  // xfs_break_layouts(): no pNFS layout is ever held here
+  if (k.flags.xfs_mmaplock) yield* info.mmaplock.downWrite(sim);
+  const last = first + count - 1;
+  // the DAX flush of the range; v4.9+ dirty tags are not modelled, so there it would find nothing
+  if (!k.flags.dax_radix_pmd_entries) {
+    yield* sim.fn('filemap_write_and_wait_range', filemapWriteAndWaitRange(k, inode.mapping, { first, last }));
+  }
+  yield* sim.fn('truncate_pagecache_range', truncatePagecacheRange(k, inode.mapping, first, last));
+  const freed = yield* xfsFreeExtents(k, inode, first, last);
+  if (freed.length && sim.rec) sim.log(`xfs_free_file_space: free blk ${freed.join(',')}`);
+  if (k.flags.xfs_mmaplock) info.mmaplock.upWrite(sim);
+  info.iolock.upWrite(sim);
+}
