@@ -75,7 +75,7 @@ function checkPte(k: KernelState, vma: Vma, page: number, pte: Pte): void {
 }
 
 /** Results that are not data (a load returns data or one of these). */
-const ERROR_RESULTS: ReadonlySet<string | number> = new Set(['SIGBUS', 'OOM', 'SIGSEGV']);
+const ERROR_RESULTS: ReadonlySet<string | number> = new Set(['SIGBUS', 'OOM', 'SIGSEGV', 'no-mount']);
 
 function show(v: string | number): string {
   return typeof v === 'string' ? v : String(v);

@@ -279,7 +279,9 @@ export class Kernel {
   /**
    * `poison`: a media error appears in the block backing the file page and the
    * driver learns of it (its badblocks list, as after an address range scrub);
-   * `clear`: it is cleared (ndctl's clear-error DSM). A hole has no block: `hole`.
+   * `clear`: it is cleared (ndctl's clear-error DSM; the block keeps its data in
+   * the model, what the DSM leaves in the cleared range is not modelled). A hole
+   * has no block: `hole`.
    */
   private *mediaOp(kind: 'poison' | 'clear', inode: Inode, page: number): Generator<void, OpResult, void> {
     const k = this.k;

@@ -182,16 +182,17 @@ setup:
 threads:
   t:
     - fault: {map: m, page: 0}
+    - load: {map: m, page: 0}
 `;
 
 test('an unaligned partition: v4.6 mounts and every DAX access fails (fault-sigbus); v4.7 bdev_dax_supported() refuses the ext2/ext4 mount (no-mount); XFS turning DAX off is refused', () => {
   const v46 = go(UNALIGNED('ext4', 512), 'v4.6');
   assert.deepEqual(v46.ids, ['fault-sigbus']);
-  assert.ok(inOrder(v46.ev, ['bdev_direct_access(blk 0) -> -EINVAL', 't: fault -> SIGBUS']), v46.ev.join('\n'));
+  assert.ok(inOrder(v46.ev, ['bdev_direct_access(blk 0) -> -EINVAL', 't: fault -> SIGBUS', 't: load -> SIGBUS']), v46.ev.join('\n'));
   for (const k of ['v4.7', 'v4.12']) {
     const x = go(UNALIGNED('ext4', 512), k);
     assert.deepEqual(x.ids, []);
-    assert.ok(inOrder(x.ev, ['unaligned partition for dax', 't: fault -> no-mount']), x.ev.join('\n'));
+    assert.ok(inOrder(x.ev, ['unaligned partition for dax', 't: fault -> no-mount', 't: load -> no-mount']), x.ev.join('\n'));
   }
   assert.deepEqual(go(UNALIGNED('ext4', 8192), 'v4.6').ids, [], 'a page-aligned offset is fine');
   assert.deepEqual(go(UNALIGNED('xfs', 512), 'v4.6').ids, ['fault-sigbus']);
