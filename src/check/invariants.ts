@@ -53,6 +53,7 @@ export function checkers(k: KernelState): KernelHooks {
         checkPte(k, k.vmas.get(vmaName)!, Number(pageStr), { kind: 'pfn', block: b.nr, write: false, dirty: false });
       }
     },
+    cowCopied: (vma, page, value) => checkCowCopy(k, vma, page, value),
     pageCacheDeleted: (page) => {
       for (const key of [...page.mappers].sort()) {
         k.sim.violate('stale-mapping', `${key} maps ${page.label}, which was removed from the page cache`, `${key}:p${page.id}`);
@@ -69,7 +70,7 @@ function checkPte(k: KernelState, vma: Vma, page: number, pte: Pte): void {
       const now = owner === null ? 'free' : `owned by ${owner.file}:${owner.page}`;
       k.sim.violate('stale-mapping', `${vma.name}:${page} maps blk ${pte.block}, which is ${now}`, `${vma.name}:${page}:${pte.block}`);
     }
-  } else if (pte.page.mapping !== vma.mapping) {
+  } else if (pte.kind === 'page' && pte.page.mapping !== vma.mapping) {
     k.sim.violate('stale-mapping', `${vma.name}:${page} maps ${pte.page.label}, which was removed from ${vma.mapping.file}'s page cache`, `${vma.name}:${page}:p${pte.page.id}`);
   }
 }
@@ -108,7 +109,9 @@ export function checkOp(k: KernelState, ev: OpEvent): void {
  * write overlapping the read.
  */
 function checkReadValue(k: KernelState, ev: OpEvent, v: PageValue): void {
-  const log = k.writes.get(ev.file!)?.get(ev.page) ?? [];
+  // a load of a private COW page is checked against what the process put there (the copy, its stores)
+  const key = ev.logKey ?? ev.file!;
+  const log = k.writes.get(key)?.get(ev.page) ?? [];
   let last: PageValue = 0;
   let lastEnd = -1;
   const overlapping = new Set<PageValue>();
@@ -126,9 +129,44 @@ function checkReadValue(k: KernelState, ev: OpEvent, v: PageValue): void {
   const t = ev.thread;
   const ever = v === 0 || log.some((w) => w.value === v);
   if (ever) {
-    k.sim.violate('stale-read', `${t.name}'s ${ev.op.kind} of ${ev.file}:${ev.page} returned ${show(v)}, but ${show(last)} was written there before the ${ev.op.kind} started`, `${t.id}:${ev.opIndex}`, t);
+    k.sim.violate('stale-read', `${t.name}'s ${ev.op.kind} of ${key}:${ev.page} returned ${show(v)}, but ${show(last)} was written there before the ${ev.op.kind} started`, `${t.id}:${ev.opIndex}`, t);
   } else {
-    k.sim.violate('stale-data', `${t.name}'s ${ev.op.kind} of ${ev.file}:${ev.page} returned ${show(v)}, which was never written at that offset`, `${t.id}:${ev.opIndex}`, t);
+    k.sim.violate('stale-data', `${t.name}'s ${ev.op.kind} of ${key}:${ev.page} returned ${show(v)}, which was never written at that offset`, `${t.id}:${ev.opIndex}`, t);
+  }
+}
+
+/**
+ * stale-data for the copy a COW fault makes of a file page (copy_user_dax(), or
+ * cow_user_page() through the user address): the value must have been written at
+ * that offset at some point (or be zeros), else the private page holds another
+ * file's or an unzeroed block's data. Checked in the step that copies.
+ */
+function checkCowCopy(k: KernelState, vma: Vma, page: number, v: PageValue): void {
+  const file = vma.mapping.file;
+  if (v === 0) return;
+  const log = k.writes.get(file)?.get(page) ?? [];
+  if (log.some((w) => w.value === v)) return;
+  const t = k.sim.me;
+  k.sim.violate('stale-data', `${t.name}'s COW fault copied ${show(v)} from ${file}:${page} into a private page of ${vma.name}, but that was never written at that offset`, `cow:${vma.name}:${page}`, t);
+}
+
+/**
+ * stale-mapping for private mappings, after the run: an anonymous COW page at or
+ * beyond EOF. truncate_pagecache() unmaps "even_cows" a second time because private
+ * pages COWed during the truncate "remain after truncate_inode_pages finishes, hence
+ * the second unmap_mapping_range call must be made for correctness" (mm/truncate.c);
+ * a COW page that is installed after that second unmap outlives the truncate.
+ */
+function checkPrivateBeyondEof(k: KernelState): void {
+  for (const vma of k.vmas.values()) {
+    if (vma.shared || vma.unmapped) continue;
+    const size = k.inode(vma.mapping.file).peekSize();
+    for (const page of vma.ptes.peekKeys().sort((a, b) => a - b)) {
+      const pte = vma.ptes.peek(page);
+      if (pte === undefined || pte.kind !== 'anon' || page < size) continue;
+      k.sim.current = null;
+      k.sim.violate('stale-mapping', `${vma.name}:${page} still maps ${pte.page.label} (a private copy of ${vma.mapping.file}:${page}) after the run, beyond EOF (i_size ${size} page${size === 1 ? '' : 's'}): it outlived the truncate`, `${vma.name}:${page}:anon`, null);
+    }
   }
 }
 
@@ -202,6 +240,7 @@ export function checkFinal(kernel: Kernel, final: FinalSpec | null): void {
   const k = kernel.k;
   const crash = final?.crash === true;
   if (crash) k.pmem.powerFail();
+  checkPrivateBeyondEof(k);
   checkLostWrites(k, crash);
   if (final === null) return;
   for (const [file, pages] of final.files) {

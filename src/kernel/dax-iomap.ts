@@ -27,11 +27,12 @@ import {
   type AddressSpace, type DaxEntry, type EntryKey, type HolePage, type PageCacheDax, type TreeEntry,
 } from './mapping.js';
 import {
-  FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_LOCKED, VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS,
+  FAULT_FLAG_WRITE, VM_FAULT_DAX_LOCKED, VM_FAULT_DONE_COW, VM_FAULT_ERROR, VM_FAULT_LOCKED, VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS,
   errToFault, faultName, finishFault, finishMkwriteFault, getBlockLogged, iSizeRead, vmInsertMixed, where,
   type FsOps, type Vmf,
 } from './fault.js';
 import { unmapMappingRange, type Vma } from './pagetable.js';
+import { clearUserHighpage, copyUserDax } from './cow.js';
 import type { Inode, KernelState } from './state.js';
 import { bdevDirectAccess } from './media.js';
 
@@ -391,10 +392,31 @@ function* daxLoadHole(k: KernelState, vma: Vma, entryp: EntryRef, vmf: Vmf): Gen
 // ---------------------------------------------------------------------------
 // Fault handlers.
 
+// fs/dax.c dax_fault() / dax_iomap_fault() COW return, v4.9 (store id 706997388): a hole
+// page goes back locked (VM_FAULT_LOCKED, vmf->page), an exceptional entry locked
+// (VM_FAULT_DAX_LOCKED, vmf->entry); do_cow_fault() unlocks either after the install
+// (bc2466e42573). With that flag off (a hypothetical v4.9 without it) the entry is
+// unlocked here and vmf->page is NULL.
+function* daxCowLockedStatusGen(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry): Generator<void, number, void> {
+  if (entry.kind === 'page') {
+    vmf.page = entry;
+    return VM_FAULT_LOCKED;
+  }
+  if (k.flags.dax_cow_entry_lock) {
+    vmf.entry = entry;
+    return VM_FAULT_DAX_LOCKED;
+  }
+  yield* daxUnlockMappingEntryV49(k, vma.mapping, vmf.pgoff);
+  if (k.flags.dax_fault_i_mmap_lock) yield* vma.mapping.iMmapRwsem.downRead(k.sim);
+  vmf.page = null;
+  return VM_FAULT_LOCKED;
+}
+
 // fs/dax.c dax_fault(), v4.9 (store id 706997388): the get_block fault ext4 used until
 // v4.10 (e2ae766c1b03). The v4.7 shape with grab_mapping_entry(mapping, pgoff, 0): entry
 // lock, get_block, allocation under the entry lock for a write to a hole, the hole page
-// returned locked for a read. COW (private mappings) is not modelled.
+// returned locked for a read; a COW fault copies or zeroes and returns with the entry
+// (VM_FAULT_DAX_LOCKED) or hole page (VM_FAULT_LOCKED) locked for do_cow_fault().
 export function* daxFaultV49(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
@@ -410,8 +432,16 @@ export function* daxFaultV49(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
   let bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, false);
   if (typeof bh === 'number') {
     error = bh;
+  } else if (vmf.cowPage) {
+    // buffer_written(&bh) ? copy_user_dax() : clear_user_highpage(); return with the entry locked
+    if (bh.mapped && !bh.unwritten) yield* copyUserDax(k, vma, vmf.pgoff, bh.block!, vmf.cowPage);
+    else clearUserHighpage(k, vmf.cowPage);
+    const st = yield* daxCowLockedStatusGen(k, vma, vmf, entryp.e);
+    if (sim.rec) sim.log(`dax_fault (cow) -> ${faultName(st)}`);
+    return st;
   } else {
-    if (!bh.mapped) {
+    // aef39ab1534d (v4.7): `!buffer_mapped(&bh)`; before it `&& !buffer_unwritten(&bh)`
+    if (!bh.mapped && (k.flags.dax_fault_unwritten_create || !bh.unwritten)) {
       if (vmf.flags & FAULT_FLAG_WRITE) {
         bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, true);
         major = VM_FAULT_MAJOR;
@@ -425,7 +455,7 @@ export function* daxFaultV49(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
         // "Filesystem should not return unwritten buffers to us!"
         sim.violate('kernel-warn', `WARN_ON_ONCE(buffer_unwritten(&bh) || buffer_new(&bh)) in dax_fault() at ${where(vma, vmf.pgoff)}`, 'dax_fault-bh');
       }
-      if (!bh.mapped) throw new Error(`model: get_block(create) left ${where(vma, vmf.pgoff)} unmapped`);
+      if (bh.block === null) throw new Error(`model: get_block(create) left ${where(vma, vmf.pgoff)} unmapped`);
       error = yield* daxInsertMapping(k, vma, vmf, bh.block!, entryp);
     }
   }
@@ -456,15 +486,18 @@ function iomapName(m: Iomap): string {
   return m.type === 'hole' ? 'hole' : `${m.type === 'unwritten' ? 'unwritten ' : ''}blk ${m.block}${m.isNew ? ' (new)' : ''}`;
 }
 
-// fs/dax.c dax_iomap_fault() (v4.9–v4.10) / dax_iomap_pte_fault() (v4.11–v4.12), PTE faults
-// of shared mappings (COW is not modelled), in either order:
+// fs/dax.c dax_iomap_fault() (v4.9–v4.10) / dax_iomap_pte_fault() (v4.11–v4.19), PTE faults,
+// in either order:
 //   v4.9 and v4.12 (13e451fdc1af): grab_mapping_entry(), ->iomap_begin(), install,
 //     ->iomap_end(), unlock the entry. (v4.12's e2093926a098 bail-out for a PMD that a
 //     racing PMD fault installed is not modelled: no PMD is ever installed.)
 //   v4.10–v4.11 (9f141d6ef625): ->iomap_begin() first, then grab_mapping_entry(), install,
 //     unlock the entry, then ->iomap_end().
 // Holes: v4.9 returns the locked hole page (VM_FAULT_LOCKED); from v4.10 (f449b936f1af)
-// dax_load_hole() maps it and the entry put unlocks it.
+// dax_load_hole() maps it and the entry put unlocks it. COW (vmf->cow_page, no IOMAP_WRITE):
+// copy_user_dax() from a mapped extent, clear_user_highpage() for a hole or unwritten one;
+// v4.9 returns the entry locked for do_cow_fault(); from v4.10 (b1aa812b2108)
+// finish_fault() installs the COW page under the entry lock (VM_FAULT_DONE_COW).
 export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
@@ -477,13 +510,15 @@ export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf
     if (sim.rec) sim.log(`dax_iomap_fault: i_size ${size} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     return VM_FAULT_SIGBUS;
   }
-  // IOMAP_FAULT is v4.10+ (9484ab1bf); only ext4's ->iomap_end reads it, and ext4 takes this path from v4.10
-  const flags = IOMAP_FAULT | (write ? IOMAP_WRITE : 0);
+  // IOMAP_FAULT is v4.10+ (9484ab1bf); only ext4's ->iomap_end reads it, and ext4 takes this path from v4.10.
+  // "if ((vmf->flags & FAULT_FLAG_WRITE) && !vmf->cow_page) flags |= IOMAP_WRITE;": a COW fault allocates nothing
+  const cow = vmf.cowPage ?? null;
+  const flags = IOMAP_FAULT | (write && cow === null ? IOMAP_WRITE : 0);
   let entryp: EntryRef | null = null;
 
   const iomapBegin = function* (): Generator<void, Iomap | number, void> {
     const r = yield* ops.iomapBegin(k, inode, vmf.pgoff, flags);
-    if (sim.rec) sim.log(`->iomap_begin(${where(vma, vmf.pgoff)}${write ? ', IOMAP_WRITE' : ''}) -> ${typeof r === 'number' ? errName(r) : iomapName(r)}`);
+    if (sim.rec) sim.log(`->iomap_begin(${where(vma, vmf.pgoff)}${flags & IOMAP_WRITE ? ', IOMAP_WRITE' : ''}) -> ${typeof r === 'number' ? errName(r) : iomapName(r)}`);
     return r;
   };
 
@@ -506,7 +541,20 @@ export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf
   let major = 0;
   let ret = 0;
   let lockedStatus = false;
-  if (iomap.type === 'mapped') {
+  if (cow !== null) {
+    if (iomap.type === 'mapped') yield* copyUserDax(k, vma, vmf.pgoff, iomap.block!, cow);
+    else clearUserHighpage(k, cow); // IOMAP_HOLE, IOMAP_UNWRITTEN
+    if (k.flags.dax_cow_finish_fault) {
+      // b1aa812b2108 (v4.10): "__SetPageUptodate(vmf->cow_page); vmf_ret = finish_fault(vmf);
+      // if (!vmf_ret) vmf_ret = VM_FAULT_DONE_COW; goto unlock_entry;"
+      ret = yield* finishFault(k, vma, vmf);
+      if (!ret) ret = VM_FAULT_DONE_COW;
+    } else {
+      // v4.9: locked_status = VM_FAULT_LOCKED / VM_FAULT_DAX_LOCKED; goto finish_iomap
+      ret = yield* daxCowLockedStatusGen(k, vma, vmf, entryp.e);
+      lockedStatus = true;
+    }
+  } else if (iomap.type === 'mapped') {
     if (iomap.isNew) major = VM_FAULT_MAJOR; // IOMAP_F_NEW: count_vm_event(PGMAJFAULT)
     error = yield* daxInsertMapping(k, vma, vmf, iomap.block!, entryp);
     // "-EBUSY is fine, somebody else faulted on the same PTE" (converted to 0 here from 9f141d6ef625)

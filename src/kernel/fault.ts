@@ -4,10 +4,11 @@ import { mightSleep } from '../sim/sync.js';
 import {
   EBUSY, EIO, ENOMEM, daxEntry, deleteFromPageCache, deleteFromPageCacheLocked, describeEntry, errName, findGetPage,
   findLockPage, findOrCreatePage, grabMappingEntry, lockPage, putLockedMappingEntry, putUnlockedMappingEntry,
-  getUnlockedMappingEntry, radixTreePreload, radixTreePreloadEnd, unlockPage, waitOnPageLocked, PAGE_CACHE_DAX_V46, PAGE_CACHE_DAX_V47,
+  getUnlockedMappingEntry, daxUnlockMappingEntry, radixTreePreload, radixTreePreloadEnd, unlockPage, waitOnPageLocked, PAGE_CACHE_DAX_V46, PAGE_CACHE_DAX_V47,
   type HolePage, type TreeEntry,
 } from './mapping.js';
-import { describePte, setPte, unmapMappingRange, type Pte, type Vma } from './pagetable.js';
+import { describePte, setPte, unmapMappingRange, type AnonPage, type Pte, type Vma } from './pagetable.js';
+import { clearUserHighpage, copyUserDax, doCowFault, setCowPte, wpPageCopy } from './cow.js';
 import { PAGECACHE_TAG_DIRTY } from './radix-tree.js';
 import type { KernelState } from './state.js';
 import { bdevDirectAccess } from './media.js';
@@ -20,7 +21,10 @@ export const VM_FAULT_SIGSEGV = 0x0040;
 export const VM_FAULT_NOPAGE = 0x0100;
 export const VM_FAULT_LOCKED = 0x0200;
 export const VM_FAULT_RETRY = 0x0400;
+export const VM_FAULT_WRITE = 0x0008;
 export const VM_FAULT_DAX_LOCKED = 0x1000;
+/** v4.10–v4.19 (b1aa812b2108): ->fault has fully handled COW (0x1000 in the kernel, where VM_FAULT_DAX_LOCKED no longer exists) */
+export const VM_FAULT_DONE_COW = 0x2000;
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS;
 
 export const FAULT_FLAG_WRITE = 0x01;
@@ -37,6 +41,10 @@ export interface Vmf {
   page: HolePage | null;
   /** vmf->orig_pte of a write-protect fault (v4.10 finish_mkwrite_fault() compares it) */
   origPte?: Pte;
+  /** vmf->cow_page: the new anonymous page of a COW fault on a private mapping (do_cow_fault()) */
+  cowPage?: AnonPage | null;
+  /** vmf->entry: the locked DAX entry a COW fault returns with VM_FAULT_DAX_LOCKED (v4.7–v4.9) */
+  entry?: TreeEntry | null;
 }
 
 /** What a filesystem's get_block reports (the buffer_head state bits the DAX code reads). */
@@ -64,6 +72,8 @@ export function faultName(ret: number): string {
   if (ret & VM_FAULT_LOCKED) parts.push('VM_FAULT_LOCKED');
   if (ret & VM_FAULT_RETRY) parts.push('VM_FAULT_RETRY');
   if (ret & VM_FAULT_DAX_LOCKED) parts.push('VM_FAULT_DAX_LOCKED');
+  if (ret & VM_FAULT_DONE_COW) parts.push('VM_FAULT_DONE_COW');
+  if (ret & VM_FAULT_WRITE) parts.push('VM_FAULT_WRITE');
   if (ret & VM_FAULT_MAJOR) parts.push('VM_FAULT_MAJOR');
   return parts.length ? parts.join('|') : '0';
 }
@@ -203,8 +213,9 @@ function* lockPageOrRetry(k: KernelState, page: HolePage, flags: number): Genera
 }
 
 // fs/dax.c __dax_fault(), v4.6 (store id 11726779; the hole test is the v4.6 tag's
-// `!buffer_mapped && !buffer_unwritten`, removed by aef39ab1534d in v4.7). COW
-// (private mappings) is not modelled yet.
+// `!buffer_mapped && !buffer_unwritten`, removed by aef39ab1534d in v4.7). A COW
+// fault (vmf->cow_page) allocates nothing: it copies the block or zeroes the page
+// and returns VM_FAULT_LOCKED, with the hole page locked, or holding i_mmap_lock_read.
 export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
@@ -242,7 +253,10 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     if (page !== null) unlockPage(sim, page);
     return errToFault(bh, major);
   }
-  if (!bh.mapped && !bh.unwritten) {
+  const cow = vmf.cowPage ?? null;
+  // v4.6: `!buffer_mapped(&bh) && !buffer_unwritten(&bh) && !vmf->cow_page`;
+  // aef39ab1534d (v4.7) dropped the unwritten test so that a write fault converts the extent
+  if (!bh.mapped && (k.flags.dax_fault_unwritten_create || !bh.unwritten) && cow === null) {
     if (vmf.flags & FAULT_FLAG_WRITE) {
       bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, true);
       major = VM_FAULT_MAJOR;
@@ -253,6 +267,29 @@ export function* daxFaultV46(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
     } else {
       return yield* daxLoadHoleV46(k, vma, page, vmf);
     }
+  }
+
+  if (cow !== null) {
+    // buffer_written(&bh) ? copy_user_bh() : clear_user_highpage()
+    if (bh.mapped && !bh.unwritten) yield* copyUserDax(k, vma, vmf.pgoff, bh.block!, cow);
+    else clearUserHighpage(k, cow);
+    vmf.page = page;
+    if (page === null) {
+      // "The fault handler has no page to lock, so it holds i_mmap_lock for read to
+      // protect against truncate" (do_cow_fault() drops it after the install)
+      if (k.flags.dax_fault_i_mmap_lock) {
+        yield* mapping.iMmapRwsem.downRead(sim);
+        // "Check we didn't race with truncate"
+        size = yield* iSizeRead(k, vma);
+        if (vmf.pgoff >= size) {
+          mapping.iMmapRwsem.upRead(sim);
+          if (sim.rec) sim.log(`__dax_fault (cow): i_size ${size} <= ${vmf.pgoff} -> -EIO`);
+          return errToFault(-EIO, major);
+        }
+      }
+    }
+    if (sim.rec) sim.log(`__dax_fault (cow) -> VM_FAULT_LOCKED${page === null ? (k.flags.dax_fault_i_mmap_lock ? ', i_mmap_lock held' : '') : `, ${page.label}`}`);
+    return VM_FAULT_LOCKED;
   }
 
   // Check we didn't race with a read fault installing a new page
@@ -340,8 +377,36 @@ function* daxInsertMappingEntryV47(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
   return newEntry;
 }
 
+// fs/dax.c dax_fault() COW branch, v4.7–v4.8 (store id 24459562991; the form before
+// bc2466e42573 from the `-` lines of its posting, id 45345104542): copy the block (a
+// written buffer) or zero the page, then return with the hole page locked
+// (VM_FAULT_LOCKED), or with the entry locked (VM_FAULT_DAX_LOCKED, vmf->entry) for
+// do_cow_fault() to unlock after the install. Before bc2466e42573: unlock the entry,
+// take i_mmap_lock_read (no i_size re-check) and return VM_FAULT_LOCKED, vmf->page NULL.
+function* daxCowV47(k: KernelState, vma: Vma, vmf: Vmf, bh: Bh, entry: TreeEntry): Generator<void, number, void> {
+  const sim = k.sim;
+  const cow = vmf.cowPage!;
+  if (bh.mapped && !bh.unwritten) yield* copyUserDax(k, vma, vmf.pgoff, bh.block!, cow);
+  else clearUserHighpage(k, cow);
+  if (entry.kind === 'page') {
+    vmf.page = entry;
+    if (sim.rec) sim.log(`dax_fault (cow) -> VM_FAULT_LOCKED, ${entry.label}`);
+    return VM_FAULT_LOCKED;
+  }
+  if (k.flags.dax_cow_entry_lock) {
+    vmf.entry = entry;
+    if (sim.rec) sim.log('dax_fault (cow) -> VM_FAULT_DAX_LOCKED, entry still locked');
+    return VM_FAULT_DAX_LOCKED;
+  }
+  yield* daxUnlockMappingEntry(k, vma.mapping, vmf.pgoff); // unlock_mapping_entry()
+  if (k.flags.dax_fault_i_mmap_lock) yield* vma.mapping.iMmapRwsem.downRead(sim);
+  vmf.page = null;
+  if (sim.rec) sim.log(`dax_fault (cow) -> VM_FAULT_LOCKED, entry unlocked${k.flags.dax_fault_i_mmap_lock ? ', i_mmap_lock held' : ''}`);
+  return VM_FAULT_LOCKED;
+}
+
 // fs/dax.c dax_fault(), v4.7 (store id 24459562991): entry lock held from before
-// get_block until the PTE is in. COW (private mappings) is not modelled yet.
+// get_block until the PTE is in; a COW fault returns with it held (daxCowV47).
 export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
@@ -357,8 +422,11 @@ export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
   let bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, false);
   if (typeof bh === 'number') {
     error = bh;
+  } else if (vmf.cowPage) {
+    return yield* daxCowV47(k, vma, vmf, bh, entry);
   } else {
-    if (!bh.mapped) {
+    // aef39ab1534d: `!buffer_mapped(&bh)`; before it `!buffer_mapped(&bh) && !buffer_unwritten(&bh)`
+    if (!bh.mapped && (k.flags.dax_fault_unwritten_create || !bh.unwritten)) {
       if (vmf.flags & FAULT_FLAG_WRITE) {
         bh = yield* getBlockLogged(k, fs, vma, vmf.pgoff, true);
         major = VM_FAULT_MAJOR;
@@ -372,7 +440,7 @@ export function* daxFaultV47(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Gen
         // "Filesystem should not return unwritten buffers to us!"
         sim.violate('kernel-warn', `WARN_ON_ONCE(buffer_unwritten(&bh) || buffer_new(&bh)) in dax_fault() at ${where(vma, vmf.pgoff)}`, 'dax_fault-bh');
       }
-      if (!bh.mapped) {
+      if (bh.block === null) {
         throw new Error(`model: get_block(create) left ${where(vma, vmf.pgoff)} unmapped`);
       } else {
         // dax_insert_mapping(): dax_map_atomic() (its error ends the fault), then the entry, then the PTE
@@ -408,8 +476,9 @@ export function* daxPfnMkwriteV47(k: KernelState, vma: Vma, vmf: Vmf): Generator
 // ---------------------------------------------------------------------------
 // Generic fault code, mm/memory.c v4.6–v4.7 (PTE level, shared file mappings).
 
-// mm/memory.c __do_fault(), v4.6–v4.7: call ->fault; lock a returned page unless VM_FAULT_LOCKED.
-function* doFaultHandler(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+// mm/memory.c __do_fault(), v4.6–v4.19: call ->fault; lock a returned page unless
+// VM_FAULT_LOCKED. (v4.7–v4.9: VM_FAULT_DAX_LOCKED returns vmf->entry, with no page.)
+export function* doFaultHandler(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const ret = yield* k.sim.fn('->fault', fs.fault(k, vma, vmf));
   if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
   if (vmf.page === null) return ret;
@@ -449,9 +518,17 @@ export function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte):
   if (k.sim.rec) k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
 }
 
-// mm/memory.c finish_fault() -> alloc_set_pte(), v4.10–v4.19, for a shared read fault
-// on a page: under ptl, VM_FAULT_NOPAGE if a PTE is already there, else map it read-only.
+// mm/memory.c finish_fault() -> alloc_set_pte(), v4.10–v4.19: "Did we COW the page?"
+// (FAULT_FLAG_WRITE on a private VMA): map vmf->cow_page, dirty and writable, as an
+// anonymous page; else map vmf->page read-only. Under ptl; VM_FAULT_NOPAGE if a PTE
+// is already there.
 export function* finishFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  if (vmf.flags & FAULT_FLAG_WRITE && !vma.shared) {
+    yield* vma.ptl.lock(k.sim);
+    const ok = setCowPte(k, vma, vmf.pgoff, vmf.cowPage!);
+    vma.ptl.unlock(k.sim);
+    return ok ? 0 : VM_FAULT_NOPAGE;
+  }
   const page = vmf.page!;
   yield* vma.ptl.lock(k.sim);
   if (vma.ptes.has(vmf.pgoff)) {
@@ -483,6 +560,7 @@ export function* finishMkwriteFault(k: KernelState, vma: Vma, vmf: Vmf): Generat
 function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte): Generator<void, number, void> {
   const sim = k.sim;
   vma.ptl.unlock(sim);
+  if (orig.kind === 'anon') throw new Error(`model: an anonymous page in the shared mapping ${vma.name}`);
   if (orig.kind === 'pfn') {
     // wp_pfn_shared(): ->pfn_mkwrite, then re-check the PTE under ptl
     const vmf: Vmf = { pgoff, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: null, origPte: orig };
@@ -511,17 +589,27 @@ function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte
   throw new Error(`model: DAX ->page_mkwrite returned ${faultName(ret)}`);
 }
 
-// mm/memory.c handle_pte_fault(), v4.6–v4.7
+// mm/memory.c handle_pte_fault(), v4.6–v4.19 (PTE level): no PTE -> do_fault(): a read
+// fault, a COW fault (write, !VM_SHARED) or a shared write fault; a write to a read-only
+// PTE -> do_wp_page(): wp_pfn_shared()/wp_page_shared() when VM_SHARED, else wp_page_copy().
 export function* handlePteFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, flags: number): Generator<void, number, void> {
   yield; // entry = *pte (a lockless read)
   const entry = vma.ptes.get(pgoff);
-  if (entry === undefined) return yield* doFault(k, fs, vma, { pgoff, flags, page: null });
+  if (entry === undefined) {
+    if (flags & FAULT_FLAG_WRITE && !vma.shared) return yield* doCowFault(k, fs, vma, pgoff, flags);
+    return yield* doFault(k, fs, vma, { pgoff, flags, page: null });
+  }
   yield* vma.ptl.lock(k.sim);
   if (vma.ptes.get(pgoff) !== entry) {
     vma.ptl.unlock(k.sim);
     return 0;
   }
-  if (flags & FAULT_FLAG_WRITE && !entry.write) return yield* doWpPage(k, fs, vma, pgoff, entry);
+  if (flags & FAULT_FLAG_WRITE && !entry.write) {
+    if (entry.kind === 'anon') throw new Error(`model: a read-only anonymous PTE at ${vma.name}:${pgoff} (no fork is modelled)`);
+    // vm_normal_page() is NULL for a DAX pfn; a hole page is not anonymous: "Ok, we need to copy"
+    if (!vma.shared) return yield* wpPageCopy(k, vma, pgoff, entry);
+    return yield* doWpPage(k, fs, vma, pgoff, entry);
+  }
   if (flags & FAULT_FLAG_WRITE) setPte(k, vma, pgoff, { ...entry, dirty: true });
   vma.ptl.unlock(k.sim);
   return 0;

@@ -75,8 +75,10 @@ function* followPagePte(k: KernelState, vma: Vma, pgoff: number, write: boolean)
     if (pte.kind === 'pfn') {
       getPage(k, pte.block);
       got = { kind: 'pfn', block: pte.block, file: vma.mapping.file, page: pgoff };
-    } else {
+    } else if (pte.kind === 'page') {
       got = { kind: 'page', page: pte.page }; // a normal page: vm_normal_page() + get_page()
+    } else {
+      throw new Error(`model: get_user_pages on ${vma.name}'s anonymous page (pins of private mappings are refused up front)`);
     }
   }
   vma.ptl.unlock(k.sim);

@@ -6,6 +6,7 @@ import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.
 import { diag, type Diagnostic } from '../scenario/diagnostic.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, userFault, type FsOps } from './fault.js';
 import { vmMunmap } from './mmap.js';
+import { privateLogKey } from './cow.js';
 import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { xfsFileFallocatePunch, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
@@ -37,6 +38,8 @@ export interface OpEvent {
   readStep: number;
   /** the op met a media error (direct_access() -EIO, a machine check): a SIGBUS/EIO is then the kernel's promise kept */
   mediaError?: boolean;
+  /** for a load of a private mapping's anonymous page: the write log it is checked against (else the file's) */
+  logKey?: string;
 }
 
 export type { KernelHooks };
@@ -55,7 +58,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
-    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared mappings of ${xfs ? 'xfs' : 'ext4'} files${rw ? ', final.crash' : ''})`));
+    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared${xfs ? '' : ' and private'} mappings of ${xfs ? 'xfs' : 'ext4'} files${rw ? ', final.crash' : ''})`));
   // ext2 is modelled for v4.6–v4.12 (get_block era to v4.8, iomap from v4.9): faults, truncate and pins.
   // Later profiles are refused: when ext2's ->pfn_mkwrite became ext2_dax_fault() is not verified here.
   const ext2 = scn.fs === 'ext2' && ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
@@ -74,8 +77,11 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       say(scn.partitionOffsetPos ?? scn.pos, 'an xfs mount on an unaligned partition (XFS turns DAX off: "DAX unsupported by block device. Turning off DAX.")');
     }
   }
+  const privateMaps = new Set<string>();
   for (const m of scn.maps) {
-    if (m.private) say(m.pos, `a private mapping (${m.name})`);
+    if (m.private) privateMaps.add(m.name);
+    // XFS's DAX fault handlers (xfs_filemap_fault() sends DAX write faults to xfs_filemap_page_mkwrite()) are not read for COW faults
+    if (m.private && xfs) say(m.pos, `a private mapping of an xfs file (${m.name})`);
     if (m.sync) say(m.pos, `a MAP_SYNC mapping (${m.name})`);
   }
   for (const f of scn.files) if (f.huge) say(f.pos, `huge: true (${f.name})`);
@@ -89,6 +95,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   for (const t of scn.threads) {
     for (const op of t.ops) {
       if (!ok.has(op.kind)) say(op.pos, `the ${op.kind} op`);
+      // get_user_pages() of a private mapping (FOLL_WRITE breaks COW, anon pages) is not modelled
+      if (op.kind === 'pin' && privateMaps.has(op.map)) say(op.pos, `a pin of the private mapping ${op.map}`);
       // v4.7–v4.8: CONFIG_FS_DAX_PMD depends on BROKEN (348e967ab07c), so a huge fault is a PTE fault
       if (op.kind === 'fault' && op.huge && !flags.dax_pmd_broken) say(op.pos, 'a PMD (huge) fault');
     }
@@ -319,6 +327,21 @@ export class Kernel {
       yield; // the MMU reads the PTE and the data in one access
       const pte = vma.ptes.get(page);
       if (pte !== undefined && (!write || pte.write)) {
+        if (pte.kind === 'anon') {
+          // a private mapping's COW page: DRAM, private to the process, never written back
+          const key = privateLogKey(vma);
+          if (write) {
+            k.writeLog(key, page).push({ value, start: ev.startStep, end: k.sim.step });
+            pte.page.content = value;
+            if (k.sim.rec) k.sim.log(`store ${vma.name}:${page} = ${String(value)} (${pte.page.label})`);
+            return 'ok';
+          }
+          ev.readStep = k.sim.step;
+          ev.logKey = key;
+          const v = pte.page.content;
+          if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = ${String(v)} (${pte.page.label})`);
+          return v;
+        }
         if (pte.kind === 'page') {
           if (write) throw new Error('model: a hole page mapped writable');
           ev.readStep = k.sim.step;

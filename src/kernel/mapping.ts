@@ -109,7 +109,7 @@ export class AddressSpace {
   readonly countsObj: number;
   private _nrexceptional = 0;
   private _nrpages = 0;
-  /** i_mmap: the shared VMAs mapping this file, in insertion order */
+  /** i_mmap: the VMAs (shared and private) mapping this file, in insertion order */
   readonly iMmap: Vma[] = [];
   readonly iMmapRwsem: RwSem;
   /** index -> its dax_entry_waitqueue() head (a cache of the hash) */

@@ -1,14 +1,50 @@
 // Page tables of the simulated process: one VMA per scenario map, PTEs that map
-// either a pmem block (a DAX pfn, `pte_special`/devmap) or a page-cache hole page.
+// a pmem block (a DAX pfn, `pte_special`/devmap), a page-cache hole page, or,
+// in a private (MAP_PRIVATE) mapping, an anonymous page made by a COW fault.
 import type { Sim } from '../sim/engine.js';
 import { SharedIntMap } from '../sim/shared.js';
 import { Spinlock } from '../sim/sync.js';
 import type { AddressSpace, HolePage } from './mapping.js';
+import type { PageValue } from '../scenario/types.js';
 import type { KernelState } from './state.js';
+
+/**
+ * An anonymous page of a private mapping (do_cow_fault() / wp_page_copy()): DRAM,
+ * not pmem, so no cache-line or crash state; its content is the COW copy and then
+ * what the process stores into it. One object per page, created by the fault.
+ */
+export class AnonPage {
+  readonly kind = 'anon';
+  readonly id: number;
+  readonly obj: number;
+  private readonly sim: Sim;
+  private _content: PageValue;
+  constructor(sim: Sim, id: number, obj: number, content: PageValue) {
+    this.sim = sim;
+    this.id = id;
+    this.obj = obj;
+    this._content = content;
+  }
+  get label(): string {
+    return `anon page #${this.id}`;
+  }
+  get content(): PageValue {
+    this.sim.touch(this.obj, false);
+    return this._content;
+  }
+  set content(v: PageValue) {
+    this.sim.touch(this.obj, true);
+    this._content = v;
+  }
+  peekContent(): PageValue {
+    return this._content;
+  }
+}
 
 export type Pte =
   | { readonly kind: 'pfn'; readonly block: number; readonly write: boolean; readonly dirty: boolean }
-  | { readonly kind: 'page'; readonly page: HolePage; readonly write: boolean; readonly dirty: boolean };
+  | { readonly kind: 'page'; readonly page: HolePage; readonly write: boolean; readonly dirty: boolean }
+  | { readonly kind: 'anon'; readonly page: AnonPage; readonly write: boolean; readonly dirty: boolean };
 
 export class Vma {
   readonly name: string;
@@ -35,13 +71,16 @@ export class Vma {
 export function describePte(pte: Pte | undefined): string {
   if (pte === undefined) return 'none';
   const target = pte.kind === 'pfn' ? `blk ${pte.block}` : pte.page.label;
+  // (an anon page's label names it as such)
   return `${target}${pte.write ? ' rw' : ' ro'}`;
 }
 
 function unlinkOld(k: KernelState, vma: Vma, page: number, old: Pte | undefined): void {
   if (old === undefined) return;
   const key = `${vma.name}:${page}`;
-  if (old.kind === 'page') {
+  if (old.kind === 'anon') {
+    k.sim.touch(old.page.obj, true); // page_remove_rmap()
+  } else if (old.kind === 'page') {
     old.page.mapcount--;
     old.page.mappers.delete(key);
   } else {
@@ -55,7 +94,9 @@ function unlinkOld(k: KernelState, vma: Vma, page: number, old: Pte | undefined)
 export function setPte(k: KernelState, vma: Vma, page: number, pte: Pte): void {
   unlinkOld(k, vma, page, vma.ptes.get(page));
   const key = `${vma.name}:${page}`;
-  if (pte.kind === 'page') {
+  if (pte.kind === 'anon') {
+    k.sim.touch(pte.page.obj, true); // page_add_new_anon_rmap()
+  } else if (pte.kind === 'page') {
     pte.page.mapcount++;
     pte.page.mappers.add(key);
   } else {
@@ -77,18 +118,23 @@ export function clearPte(k: KernelState, vma: Vma, page: number): void {
 
 // mm/memory.c unmap_mapping_range(), v4.6–v4.19: i_mmap_lock_write(), then
 // zap_page_range_single() of the range in every VMA of i_mmap (under each
-// VMA's ptl). `nr` = 0 means "to the end of the file". DAX mappings are
-// VM_SHARED, so even_cows does not matter for them.
-export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first: number, nr: number): Generator<void, void, void> {
+// VMA's ptl). `nr` = 0 means "to the end of the file". Without `evenCows`,
+// details.check_mapping = mapping and zap_pte_range() skips a page whose
+// page->mapping is not the file's ("unmap shared but keep private pages"):
+// the anonymous COW pages of private VMAs. DAX pfn PTEs (pte_special, so
+// vm_normal_page() is NULL) and hole pages are zapped either way (store ids
+// 5301939, 25046350100: zap_pte_range()).
+export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first: number, nr: number, evenCows = false): Generator<void, void, void> {
   const sim = k.sim;
   yield* mapping.iMmapRwsem.downWrite(sim);
-  if (sim.rec) sim.log(`unmap_mapping_range(${mapping.file}:${first}${nr === 0 ? '-' : nr > 1 ? `-${first + nr - 1}` : ''})`);
+  if (sim.rec) sim.log(`unmap_mapping_range(${mapping.file}:${first}${nr === 0 ? '-' : nr > 1 ? `-${first + nr - 1}` : ''}${evenCows ? ', even_cows' : ''})`);
   const last = nr === 0 ? Number.MAX_SAFE_INTEGER : first + nr - 1;
   for (const vma of mapping.iMmap) {
     yield* vma.ptl.lock(sim);
     const zapped: number[] = [];
     for (const page of vma.ptes.keys()) {
       if (page >= first && page <= last) {
+        if (!evenCows && vma.ptes.get(page)!.kind === 'anon') continue;
         clearPte(k, vma, page);
         zapped.push(page);
       }

@@ -76,6 +76,8 @@ export interface KernelHooks {
   pteInstalled(vma: Vma, page: number, pte: Pte): void;
   blockOwnerChanged(b: Block): void;
   pageCacheDeleted(page: HolePage): void;
+  /** a COW fault copied `value` from the file's block at (vma's file, page) into a private page */
+  cowCopied?(vma: Vma, page: number, value: PageValue): void;
 }
 
 const NO_HOOKS: KernelHooks = { opDone: () => {}, pteInstalled: () => {}, blockOwnerChanged: () => {}, pageCacheDeleted: () => {} };

@@ -94,15 +94,18 @@ export function* truncateInodePagesRange(k: KernelState, mapping: AddressSpace, 
 }
 
 // mm/truncate.c truncate_pagecache(), v3.x–v6.x (store id 102296363): unmap
-// (even COWs), drop the cache from the new size on, unmap again.
+// (even_cows = 1: private COW pages too), drop the cache from the new size on, unmap again.
 export function* truncatePagecache(k: KernelState, mapping: AddressSpace, newSize: number): Generator<void, void, void> {
-  yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, newSize, 0));
+  yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, newSize, 0, true));
   yield* truncateInodePagesRange(k, mapping, newSize, Number.MAX_SAFE_INTEGER);
-  yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, newSize, 0));
+  // "it is possible for private pages to be COWed, which remain after truncate_inode_pages
+  // finishes, hence the second unmap_mapping_range call must be made for correctness"
+  yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, newSize, 0, true));
 }
 
 // mm/truncate.c truncate_pagecache_range(), v3.x–v6.x (store id 102296363): one
-// unmap without even_cows, then drop the cache of [first, last].
+// unmap without even_cows ("hole-punching should not remove private COWed pages from
+// the hole"), then drop the cache of [first, last].
 export function* truncatePagecacheRange(k: KernelState, mapping: AddressSpace, first: number, last: number): Generator<void, void, void> {
   if (last >= first) yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, first, last - first + 1));
   yield* truncateInodePagesRange(k, mapping, first, last + 1);

@@ -70,6 +70,26 @@ export const FLAGS = {
     removed: '4d9a2c874667 dax: Remove i_mmap_lock protection (v4.7)',
     mechanism: 'the DAX fault path takes mapping->i_mmap_rwsem around block lookup and PTE insertion and re-checks i_size under it',
   },
+  dax_cow_entry_lock: {
+    commit: 'bc2466e42573 dax: Use radix tree entry lock to protect cow faults',
+    since: 'v4.7',
+    mechanism: 'a COW fault on a private mapping returns from the DAX handler with the entry still locked (VM_FAULT_DAX_LOCKED, vmf->entry) and do_cow_fault() unlocks it with dax_unlock_mapping_entry() after installing the COW page; before, the handler unlocked the entry and (when the fault path takes i_mmap_lock, dax_fault_i_mmap_lock) took i_mmap_lock_read for do_cow_fault() to drop',
+  },
+  dax_cow_finish_fault: {
+    commit: 'b1aa812b2108 mm: move handling of COW faults into DAX code',
+    since: 'v4.10',
+    mechanism: 'the DAX fault handler installs the COW page itself with finish_fault() under the entry lock and returns VM_FAULT_DONE_COW; VM_FAULT_DAX_LOCKED and vmf->entry are gone',
+  },
+  ext4_dax_cow_fault_not_write: {
+    commit: 'fd96b8da68d3 ext4: fix fault handling when mounted with -o dax,ro',
+    since: 'v4.12',
+    mechanism: 'ext4_dax_huge_fault() treats a fault as a write (sb_start_pagefault(), file_update_time(), a jbd2 handle) only for FAULT_FLAG_WRITE on a VM_SHARED mapping; a COW fault on a private mapping takes i_mmap_sem for read like a read fault. Before, every FAULT_FLAG_WRITE fault did (a fix for a 4.11.1 regression; the release is from the stable notes, not verified in a tree)',
+  },
+  dax_fault_unwritten_create: {
+    commit: 'aef39ab1534d dax: Call get_blocks() with create == 1 for write faults to unwritten extents',
+    since: 'v4.7',
+    mechanism: 'the get_block DAX fault calls get_block(create = 1) for a write fault whenever the buffer is not mapped (`!buffer_mapped(&bh)`), so an unwritten extent is converted; before, the test was `!buffer_mapped(&bh) && !buffer_unwritten(&bh)` and an unwritten buffer went to dax_insert_mapping() unconverted',
+  },
   dax_pmd_broken: {
     commit: '348e967ab07c dax: Make huge page handling depend of CONFIG_BROKEN',
     since: 'v4.7',
@@ -165,6 +185,10 @@ const V4_6: Flags = {
   memory_failure_dev_pagemap: false,
   dax_entry_lock: false,
   dax_fault_i_mmap_lock: true,
+  dax_cow_entry_lock: false,
+  dax_cow_finish_fault: false,
+  dax_fault_unwritten_create: false,
+  ext4_dax_cow_fault_not_write: false,
   dax_pmd_broken: false,
   dax_radix_pmd_entries: false,
   ext4_dax_iomap_fault: false,
@@ -185,6 +209,8 @@ const V4_7: Flags = {
   ...V4_6,
   dax_entry_lock: true,
   dax_fault_i_mmap_lock: false,
+  dax_cow_entry_lock: true,
+  dax_fault_unwritten_create: true,
   dax_pmd_broken: true,
   ext4_dax_io_prezero: true,
   dax_io_no_zeroing: true,
@@ -200,6 +226,7 @@ const V4_10: Flags = {
   ...V4_9,
   ext4_dax_iomap_fault: true,
   ext4_dax_fault_no_handle: true,
+  dax_cow_finish_fault: true,
   dax_iomap_begin_before_entry_lock: true,
   dax_load_hole_finish_fault: true,
   dax_hole_insert_wake_all: true,
@@ -208,7 +235,13 @@ const V4_10: Flags = {
   xfs_iolock_is_i_rwsem: true,
 };
 
-const V4_12: Flags = { ...V4_10, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true };
+const V4_12: Flags = {
+  ...V4_10,
+  dax_iomap_begin_before_entry_lock: false,
+  ext4_dax_fault_no_handle: false,
+  dax_grab_relookup_after_preload: true,
+  ext4_dax_cow_fault_not_write: true,
+};
 const V4_14: Flags = { ...V4_12 };
 const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true };
 const V4_18: Flags = { ...V4_15 };

@@ -211,6 +211,11 @@ export function* sysMsync(k: KernelState, vma: Vma): Generator<void, number, voi
     k.mmapSem.upRead(sim);
     return -12; // -ENOMEM
   }
+  // `(flags & MS_SYNC) && file && (vma->vm_flags & VM_SHARED)`: a private mapping has nothing to write back
+  if (!vma.shared) {
+    k.mmapSem.upRead(sim);
+    return 0;
+  }
   const inode = k.inode(vma.mapping.file);
   // the VMA's length is fixed at mmap time: the file's size at setup
   const pages = inode.sizeHistory[0]!;

@@ -146,7 +146,8 @@ function* ext4DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, numb
   const sim = k.sim;
   const sb = sbOf(k);
   const inode = k.inode(vma.mapping.file);
-  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  // fd96b8da68d3 (v4.12): "write" is FAULT_FLAG_WRITE on a VM_SHARED mapping; before, any FAULT_FLAG_WRITE (a COW fault too)
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && (vma.shared || !k.flags.ext4_dax_cow_fault_not_write);
   // 1db175428ee3 (v4.10): no handle here; the v4.12 reversal starts it here again
   const handle = write && !k.flags.ext4_dax_fault_no_handle;
   if (write) {
