@@ -227,8 +227,8 @@ threads:
   assert.deepEqual(results(r7), ['ok', '0']);
 });
 
-test('ext2 (v4.6, v4.7): private mappings through the get_block DAX fault', () => {
-  for (const v of ['v4.6', 'v4.7']) {
+test('ext2 (v4.6–v4.12): private mappings through the get_block and iomap DAX faults', () => {
+  for (const v of ['v4.6', 'v4.7', 'v4.9', 'v4.10', 'v4.12']) {
     const r = once(`
 name: cow-ext2
 fs: ext2

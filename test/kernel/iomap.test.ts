@@ -43,7 +43,7 @@ test('profiles v4.9, v4.9.140, v4.10 and v4.12 switch the mechanisms where the c
   assert.equal(v410.dax_grab_relookup_after_preload, false);
   assert.equal(v410.gup_longterm_refuses_fsdax, false);
   // v4.12: 13e451fdc1af and the ext4 handle move back; e11f8b7b6c4e (v4.11)
-  assert.deepEqual(v412, { ...v410, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true });
+  assert.deepEqual(v412, { ...v410, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true, ext4_dax_cow_fault_not_write: true });
 });
 
 test('each new flag names its commit, its release and a mechanism, not a bug', () => {
