@@ -84,6 +84,9 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (m.private && xfs) say(m.pos, `a private mapping of an xfs file (${m.name})`);
     if (m.sync) say(m.pos, `a MAP_SYNC mapping (${m.name})`);
   }
+  // the COW copy (copy_user_dax(), cow_user_page()) from a block with a media error is not modelled
+  const media = scn.badblocks.length > 0 || scn.threads.some((t) => t.ops.some((op) => op.kind === 'poison' || op.kind === 'clear'));
+  if (media) for (const m of scn.maps) if (m.private) say(m.pos, `a private mapping (${m.name}) with media errors`);
   for (const f of scn.files) if (f.huge) say(f.pos, `huge: true (${f.name})`);
   for (const b of scn.badblocks) {
     const f = scn.files.find((x) => x.name === b.file);

@@ -382,3 +382,26 @@ for (const [kernel, profile, want] of [
     if (sd) assert.match(sd.message, /copied B from a:1 into a private page of p/);
   });
 }
+
+test('private mappings are refused on xfs and together with media errors (COW copies from a bad block are not modelled)', () => {
+  assert.throws(() => run(scenario(`
+name: cow-xfs
+fs: xfs
+setup:
+  files: {a: {pages: 1}}
+  maps: {p: {file: a, private: true}}
+threads:
+  t0:
+    - load: {map: p, page: 0}
+`), { kernel: 'v4.7', seed: '1' }), /a private mapping of an xfs file \(p\)/);
+  assert.throws(() => run(scenario(`
+name: cow-poison
+setup:
+  files: {a: {pages: 1, written: {0: "A"}}}
+  maps: {p: {file: a, private: true}}
+threads:
+  t0:
+    - poison: {file: a, page: 0}
+    - load: {map: p, page: 0}
+`), { kernel: 'v4.7', seed: '1' }), /a private mapping \(p\) with media errors/);
+});
