@@ -92,7 +92,7 @@ test('xfs truncate: inode_lock, the iolock (v4.6-v4.9), MMAPLOCK_EXCL, i_size, t
     't: down_write(xfs_iolock a)',
     't: down_write(xfs_mmaplock a)',
     't: i_size_write(a, 0)',
-    't: unmap_mapping_range(a:0-)',
+    't: unmap_mapping_range(a:0-, even_cows)',
     't: up_write(xfs_mmaplock a)',
     't: up_write(xfs_iolock a)',
     't: up_write(i_rwsem a)',
