@@ -405,3 +405,26 @@ threads:
     - load: {map: p, page: 0}
 `), { kernel: 'v4.7', seed: '1' }), /a private mapping \(p\) with media errors/);
 });
+
+for (const v of ALL) {
+  test(`${v}: a COW fault over a hole page copies zeros and leaves the hole page unlocked (a later punch can lock it)`, () => {
+    const r = once(`
+name: cow-hole-page-all
+setup:
+  files: {a: {pages: 1}}
+  maps: {p: {file: a, private: true}, m: {file: a}}
+threads:
+  t0:
+    - load: {map: m, page: 0}
+    - fault: {map: p, page: 0, write: true}
+    - load: {map: p, page: 0}
+    - punch: {file: a, page: 0}
+    - load: {map: p, page: 0}
+    - load: {map: m, page: 0}
+`, v);
+    assert.deepEqual(r.violations, []);
+    assert.deepEqual(results(r), ['0', 'ok', '0', 'ok', '0', '0']);
+    const ev = events(r);
+    assert.ok(inOrder(ev, ['t0: find_or_create_page(a:0) -> new hole page #1', 't0: cow: map p:0 -> anon page #2 rw (0)', 't0: punch a:0', 't0: load p:0 = 0 (anon page #2)']), ev.join('\n'));
+  });
+}
