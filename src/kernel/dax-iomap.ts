@@ -14,8 +14,9 @@
 // Not modelled: PMD faults (so no PMD, HZP or 2 MiB EMPTY entry is ever in a
 // tree, and grab_mapping_entry()'s PMD requests, the PMD downgrade and the
 // preload/unmap order that 0cb80b484755 fixed are never reached), COW faults,
-// dirty/towrite tags (no fsync yet: the places that set them say so),
 // allocation failures (radix_tree_preload() and page allocation succeed).
+// The DIRTY tag is set where the v4.9-v4.12 code sets it (dax_insert_mapping_entry()
+// for a write fault, dax_pfn_mkwrite()); fsync/msync read it (src/kernel/writeback.ts).
 import type { Sim } from '../sim/engine.js';
 import {
   finishWait, initWaitEntry, prepareToWaitExclusive, schedule, waitqueueActive, wakeUp,
@@ -33,6 +34,7 @@ import {
 } from './fault.js';
 import { unmapMappingRange, type Vma } from './pagetable.js';
 import { clearUserHighpage, copyUserDax } from './cow.js';
+import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
 import type { Inode, KernelState } from './state.js';
 import { bdevDirectAccess } from './media.js';
 
@@ -75,7 +77,7 @@ export function daxIsEmptyEntry(e: DaxEntry): boolean {
 
 // fs/dax.c lock_slot() / unlock_slot(), v4.9 (radix_tree_replace_slot(); the 3-argument form
 // from v4.10 does the same): flip RADIX_DAX_ENTRY_LOCK of the slot's value. Caller holds tree_lock.
-function lockSlot(sim: Sim, mapping: AddressSpace, index: number, e: DaxEntry): DaxEntry {
+export function lockSlot(sim: Sim, mapping: AddressSpace, index: number, e: DaxEntry): DaxEntry {
   const locked: DaxEntry = { ...e, locked: true, lockedBy: sim.me.name };
   mapping.tree.set(index, locked);
   return locked;
@@ -237,25 +239,35 @@ export function* daxDeleteMappingEntryV49(k: KernelState, mapping: AddressSpace,
   return 1;
 }
 
-// fs/dax.c __dax_invalidate_mapping_entry(), v4.10–v4.13 (c6dcf52c23d2): wait for the
-// entry lock; unless truncating, keep a DIRTY/TOWRITE-tagged entry (tags are not
-// modelled: every call here is a truncate); delete; pass the wakeup on to ONE waiter,
-// still under tree_lock.
+// fs/dax.c __dax_invalidate_mapping_entry(), v4.10–v4.13 (c6dcf52c23d2; VERBATIM v4.12
+// text in notes/kernel-rw-writeback.md A.7, id 1521764): wait for the entry lock; unless
+// truncating, keep a DIRTY/TOWRITE-tagged entry; delete; pass the wakeup on to ONE
+// waiter, still under tree_lock.
 function* daxInvalidateMappingEntryV410(k: KernelState, mapping: AddressSpace, index: number, trunc: boolean): Generator<void, number, void> {
   const sim = k.sim;
-  if (!trunc) throw new Error('model: dax_invalidate_mapping_entry_sync() needs the dirty tags, which are not modelled');
   let ret = 0;
   yield* mapping.treeLock.lock(sim);
   const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
-  if (entry !== undefined && entry.kind === 'dax') {
+  const keep = !trunc && entry !== undefined && entry.kind === 'dax' &&
+    (mapping.tree.tagGet(index, PAGECACHE_TAG_DIRTY) || mapping.tree.tagGet(index, PAGECACHE_TAG_TOWRITE));
+  if (entry !== undefined && entry.kind === 'dax' && !keep) {
     mapping.tree.delete(index);
     mapping.nrexceptional--;
     ret = 1;
   }
   putUnlockedMappingEntryV49(k, mapping, index, entry);
   mapping.treeLock.unlock(sim);
-  if (ret && sim.rec) sim.log(`dax_delete_mapping_entry(${mapping.file}:${index})`);
+  if (sim.rec) {
+    if (ret) sim.log(`${trunc ? 'dax_delete_mapping_entry' : 'dax_invalidate_mapping_entry_sync'}(${mapping.file}:${index})`);
+    else if (keep) sim.log(`dax_invalidate_mapping_entry_sync(${mapping.file}:${index}): entry is tagged DIRTY/TOWRITE, kept`);
+  }
   return ret;
+}
+
+// fs/dax.c dax_invalidate_mapping_entry_sync(), v4.10–v4.13 (c6dcf52c23d2): "Invalidate
+// exceptional DAX entry if it is clean." 1 if it was deleted, 0 if it was kept (or gone).
+export function* daxInvalidateMappingEntrySync(k: KernelState, mapping: AddressSpace, index: number): Generator<void, number, void> {
+  return yield* daxInvalidateMappingEntryV410(k, mapping, index, false);
 }
 
 // fs/dax.c dax_delete_mapping_entry(), v4.10–v4.13: the truncate case of the above, WARN if nothing was deleted.
@@ -312,7 +324,10 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     result = newEntry;
     what = `left ${describeEntry(entry)} in place`;
   }
-  // if (vmf->flags & FAULT_FLAG_WRITE) radix_tree_tag_set(PAGECACHE_TAG_DIRTY): tags are not modelled yet
+  if (vmf.flags & FAULT_FLAG_WRITE) {
+    mapping.tree.tagSet(index, PAGECACHE_TAG_DIRTY); // radix_tree_tag_set(page_tree, index, PAGECACHE_TAG_DIRTY)
+    what += ', tagged DIRTY';
+  }
   mapping.treeLock.unlock(sim);
   if (entry.kind === 'page') {
     radixTreePreloadEnd(sim);
@@ -591,24 +606,25 @@ export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf
   return ret;
 }
 
-// fs/dax.c dax_pfn_mkwrite(), v4.9: wait for the entry to be unlocked, set its dirty tag
-// (not modelled yet) without locking it, pass the wakeup on; the generic code
+// fs/dax.c dax_pfn_mkwrite(), v4.9 (store id 706997388): wait for the entry to be
+// unlocked, set its dirty tag without locking it, pass the wakeup on; the generic code
 // (wp_pfn_shared()) makes the PTE writable afterwards, outside any DAX lock.
 function* daxPfnMkwriteV49(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const mapping = vma.mapping;
   yield* mapping.treeLock.lock(k.sim);
   const entry = yield* getUnlockedMappingEntryV49(k, mapping, vmf.pgoff);
   if (entry !== undefined && entry.kind === 'dax') {
-    // radix_tree_tag_set(PAGECACHE_TAG_DIRTY): tags are not modelled yet
+    mapping.tree.tagSet(vmf.pgoff, PAGECACHE_TAG_DIRTY); // radix_tree_tag_set(PAGECACHE_TAG_DIRTY)
     putUnlockedMappingEntryV49(k, mapping, vmf.pgoff, entry);
+    if (k.sim.rec) k.sim.log(`dax_pfn_mkwrite(${where(vma, vmf.pgoff)}): entry tagged DIRTY, not locked`);
   }
   mapping.treeLock.unlock(k.sim);
   return VM_FAULT_NOPAGE;
 }
 
 // fs/dax.c dax_pfn_mkwrite(), v4.10–v4.13 (2f89dc12a25d "dax: protect PTE modification on
-// WP fault by radix tree entry lock"): lock the entry, tag it dirty (not modelled yet),
-// make the PTE writable with finish_mkwrite_fault(), unlock. Always VM_FAULT_NOPAGE.
+// WP fault by radix tree entry lock"; v4.10 text id 24765410162): tag the entry dirty, lock
+// it, make the PTE writable with finish_mkwrite_fault(), unlock. Always VM_FAULT_NOPAGE.
 function* daxPfnMkwriteV410(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
@@ -619,10 +635,10 @@ function* daxPfnMkwriteV410(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
     mapping.treeLock.unlock(sim);
     return VM_FAULT_NOPAGE;
   }
-  // radix_tree_tag_set(PAGECACHE_TAG_DIRTY): tags are not modelled yet
+  mapping.tree.tagSet(vmf.pgoff, PAGECACHE_TAG_DIRTY); // radix_tree_tag_set(PAGECACHE_TAG_DIRTY)
   const locked = lockSlot(sim, mapping, vmf.pgoff, entry);
   mapping.treeLock.unlock(sim);
-  if (sim.rec) sim.log(`dax_pfn_mkwrite(${where(vma, vmf.pgoff)}): entry locked`);
+  if (sim.rec) sim.log(`dax_pfn_mkwrite(${where(vma, vmf.pgoff)}): entry locked (tagged DIRTY first)`);
   // "If we race with somebody updating the PTE and finish_mkwrite_fault() fails, we don't care."
   yield* finishMkwriteFault(k, vma, vmf);
   yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, locked);

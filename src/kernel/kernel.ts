@@ -16,6 +16,7 @@ import { Vma } from './pagetable.js';
 import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
 import { Inode, KernelState, type KernelHooks } from './state.js';
 import { ext4FileReadIter, ext4FileWriteIter } from './rw.js';
+import { ext4DaxReadIter, ext4DaxWriteIter } from './rw-iomap.js';
 import { RANGE_END, sysMsync, vfsFsyncRange } from './writeback.js';
 import type { Flags } from './versions.js';
 
@@ -47,14 +48,14 @@ export type { KernelHooks };
 /** Ops and setup features the model implements, per kernel; anything else is refused up front. */
 export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  // read/write (rw.ts), fsync/msync and the crash model (writeback.ts, pmem.ts) follow the v4.6/v4.7 code
-  const rwKernel = profile === 'v4.6' || profile === 'v4.7';
+  // read/write (rw.ts to v4.9, rw-iomap.ts from v4.10), fsync/msync and the crash model
+  // (writeback.ts, pmem.ts) on ext4, every profile (not on XFS)
   // XFS (fs/xfs.ts) is modelled up to v4.12: from v4.14 DAX write faults go through
   // vm_insert_mixed_mkwrite() and dax_pfn_mkwrite() is gone, and from v4.15
   // xfs_filemap_pfn_mkwrite() is a full __xfs_filemap_fault() (MAP_SYNC series)
   const xfsKernel = ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
   const xfs = scn.fs === 'xfs' && xfsKernel;
-  const rw = rwKernel && !xfs;
+  const rw = !xfs;
   const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
@@ -253,8 +254,12 @@ export class Kernel {
         return 'ok';
       }
       case 'read':
+        // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
+        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, ev));
         return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev));
       case 'write':
+        // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
+        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, 1, op.value, ev));
         return yield* k.sim.call('write', ext4FileWriteIter(k, k.inode(op.file), op.page, op.value, ev));
       case 'fsync': {
         // fsync(2) = vfs_fsync(file, 0) = vfs_fsync_range(file, 0, LLONG_MAX, 0)

@@ -273,7 +273,7 @@ function* ext4DirectIOWrite(k: KernelState, inode: Inode, page: number, io: Io):
 
 // mm/truncate.c invalidate_complete_page2(), v4.6–v4.12 (from memory): under tree_lock,
 // a page that is not dirty leaves the page cache (hole pages are never dirty).
-function* invalidateCompletePage2(k: KernelState, mapping: AddressSpace, page: HolePage): Generator<void, boolean, void> {
+export function* invalidateCompletePage2(k: KernelState, mapping: AddressSpace, page: HolePage): Generator<void, boolean, void> {
   yield;
   if (page.mapping !== mapping) return false;
   yield* mapping.treeLock.lock(k.sim);

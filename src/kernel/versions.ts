@@ -152,6 +152,31 @@ export const FLAGS = {
     since: 'v4.10',
     mechanism: 'dax_pfn_mkwrite() locks the entry, sets its dirty tag and makes the PTE writable (finish_mkwrite_fault()) before unlocking it; wp_pfn_shared() leaves the PTE alone after a VM_FAULT_NOPAGE ->pfn_mkwrite',
   },
+  dax_writeback_entry_lock: {
+    commit: 'a6abc2c0e77b dax: make cache flushing protected by entry lock',
+    since: 'v4.10',
+    mechanism: 'dax_writeback_one() waits for the entry lock (get_unlocked_mapping_entry()), compares sectors instead of raw slot values (lock bit included), and locks the entry and clears TOWRITE under tree_lock BEFORE flushing the cache, unlocking it afterwards; before, it compared *slot != entry, flushed with no entry lock and cleared TOWRITE only after the flush',
+  },
+  dax_writeback_clear_dirty: {
+    commit: '4b4bb46d00b3 dax: clear dirty entry tags on cache flush',
+    since: 'v4.10',
+    mechanism: 'under the entry lock (needs dax_writeback_entry_lock), dax_writeback_one() write-protects and cleans every shared PTE of the pfn (dax_mapping_entry_mkclean() under i_mmap_lock_read) before wb_cache_pmem(), then clears the DIRTY tag; before, DIRTY was never cleared and PTEs stayed writable',
+  },
+  ext4_dax_iomap_rw: {
+    commit: '364443cbcfe7 ext4: convert DAX reads to iomap infrastructure; 776722e85d3b ext4: DAX iomap write support',
+    since: 'v4.10',
+    mechanism: 'ext4 read(2)/write(2) on a DAX inode go through ext4_dax_read_iter() (i_rwsem shared) / ext4_dax_write_iter() (i_rwsem exclusive, downgraded to shared for an overwrite of written blocks inside i_size) to dax_iomap_rw() with ext4_iomap_begin(IOMAP_WRITE) allocating zeroed written blocks and ext4_iomap_end() extending i_size; before, both went through the generic direct-I/O path to ext4\'s ->direct_IO and dax_do_io()',
+  },
+  ext4_dax_write_excl: {
+    commit: 'ff5462e39ca1 ext4: fix DAX write locking',
+    since: 'v4.11',
+    mechanism: 'ext4_dax_write_iter() holds i_rwsem exclusive across the whole write; before, an overwrite of allocated written blocks (ext4_overwrite_io()) downgraded it to shared for dax_iomap_rw(), so overlapping overwrites and reads ran concurrently',
+  },
+  dax_invalidate_unmaps: {
+    commit: 'cd656375f946 mm: Fix data corruption due to stale mmap reads (id from races-and-design.md 1.23, not re-verified)',
+    since: 'v4.12',
+    mechanism: 'dax_iomap_actor() calls invalidate_inode_pages2_range() for every IOMAP_F_NEW extent (not only when the mapping has page-cache pages), and invalidate_inode_pages2_range() ends with unmap_mapping_range() of the range for a DAX mapping, so page tables mapping hole pages or zero pages over newly allocated blocks are torn down',
+  },
   dax_grab_relookup_after_preload: {
     commit: 'e11f8b7b6c4e dax: fix radix tree insertion race',
     since: 'v4.11',
@@ -198,6 +223,11 @@ const V4_6: Flags = {
   dax_hole_insert_wake_all: false,
   dax_invalidate_entry_wake_one: false,
   dax_pfn_mkwrite_under_entry_lock: false,
+  dax_writeback_entry_lock: false,
+  dax_writeback_clear_dirty: false,
+  ext4_dax_iomap_rw: false,
+  ext4_dax_write_excl: false,
+  dax_invalidate_unmaps: false,
   dax_grab_relookup_after_preload: false,
   gup_longterm_refuses_fsdax: false,
   ext4_dax_io_prezero: false,
@@ -233,14 +263,20 @@ const V4_10: Flags = {
   dax_invalidate_entry_wake_one: true,
   dax_pfn_mkwrite_under_entry_lock: true,
   xfs_iolock_is_i_rwsem: true,
+  dax_writeback_entry_lock: true,
+  dax_writeback_clear_dirty: true,
+  ext4_dax_iomap_rw: true,
 };
 
+// ext4_dax_write_excl is v4.11 (ff5462e39ca1); no v4.11 profile exists, so v4.12 is the first that has it
 const V4_12: Flags = {
   ...V4_10,
   dax_iomap_begin_before_entry_lock: false,
   ext4_dax_fault_no_handle: false,
   dax_grab_relookup_after_preload: true,
   ext4_dax_cow_fault_not_write: true,
+  ext4_dax_write_excl: true,
+  dax_invalidate_unmaps: true,
 };
 const V4_14: Flags = { ...V4_12 };
 const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true };

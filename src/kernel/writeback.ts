@@ -1,23 +1,34 @@
-// fsync(2) and msync(2) on an ext4 DAX file, v4.6 and v4.7: the VFS and mm
+// fsync(2) and msync(2) on an ext4 DAX file, v4.6–v4.19: the VFS and mm
 // entry points, ext4's ->fsync and ->writepages, and the DAX cache flush of
 // fs/dax.c (dax_writeback_mapping_range() / dax_writeback_one()). Sources:
 // notes/kernel-rw-writeback.md §B.1, §B.2 (VERBATIM fs/dax.c, store ids
-// 11726779 (v4.6) and 48298668521 / 24459562991 (v4.7/v4.8)), §B.7 (what a
+// 11726779 (v4.6) and 48298668521 / 24459562991 (v4.7/v4.8)), §B.3 (v4.9,
+// 706997388), §B.4/B.5 (v4.10: a6abc2c0e77b posting 3260459334, 4b4bb46d00b3
+// posting 2598978507, v4.10 text 24765410162; v4.12 text 1521764), §B.7 (what a
 // flush is), §B.8 (who calls it; 7f6d5b529b7d posting, store id 37611721828).
+// notes/kernel-rw-writeback-v4.9plus.md has what was re-read for v4.9+.
 //
 // What a flush does here: for each entry tagged DIRTY in the range, DIRTY is
 // copied to TOWRITE, and dax_writeback_one() writes the entry's block's dirty
-// cache line back to the media (wb_cache_pmem()) and clears TOWRITE. DIRTY is
-// never cleared in v4.6–v4.9 (races-and-design.md 1.18; cleared from v4.10,
-// 4b4bb46d00b3), so every fsync flushes every entry ever dirtied again. No
-// entry lock is taken and no PTE is write-protected: a store racing with the
-// flush is not excluded.
+// cache line back to the media (wb_cache_pmem()) and clears TOWRITE.
+//   v4.6–v4.9: DIRTY is never cleared (races-and-design.md 1.18), so every fsync
+//   flushes every entry ever dirtied again. No entry lock is taken and no PTE is
+//   write-protected: a store racing with the flush is not excluded, and TOWRITE
+//   is cleared only after the flush.
+//   v4.10+ (a6abc2c0e77b, 4b4bb46d00b3): the entry is locked and TOWRITE cleared
+//   before the flush; the PTEs of the pfn are write-protected and cleaned
+//   (dax_mapping_entry_mkclean()), the cache written back, DIRTY cleared, the
+//   entry unlocked. A store after the write-protect faults, and its fault waits
+//   for the entry lock before it re-dirties the entry.
 import type { Sim } from '../sim/engine.js';
 import { bdevDirectAccess } from './media.js';
 import type { Inode, KernelState } from './state.js';
 import { EIO, describeEntry, type AddressSpace, type TreeEntry } from './mapping.js';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
-import type { Vma } from './pagetable.js';
+import { describePte, setPte, type Vma } from './pagetable.js';
+import {
+  daxIsEmptyEntry, daxIsZeroEntry, getUnlockedMappingEntryV49, lockSlot, putLockedMappingEntryV49, putUnlockedMappingEntryV49,
+} from './dax-iomap.js';
 
 /** A byte range in pages, both ends inclusive (loff_t lstart, lend >> PAGE_SHIFT). */
 export interface PageRange {
@@ -45,7 +56,8 @@ const PAGEVEC_SIZE = 14;
 function sameSlotValue(a: TreeEntry, b: TreeEntry): boolean {
   if (a === b) return true;
   if (a.kind !== 'dax' || b.kind !== 'dax') return false;
-  return a.block === b.block && a.locked === b.locked;
+  // v4.9+ entries also carry the PMD/HZP/EMPTY bits (undefined before v4.9, equal then)
+  return a.block === b.block && a.locked === b.locked && a.flags === b.flags;
 }
 
 // mm/page-writeback.c tag_pages_for_writeback(), v4.6–v4.19 (from memory; notes
@@ -73,13 +85,15 @@ function* findGetEntriesTag(k: KernelState, mapping: AddressSpace, start: number
   return out;
 }
 
-// fs/dax.c dax_writeback_one(), v4.6–v4.9 (store ids 11726779, 48298668521):
+// fs/dax.c dax_writeback_one(), v4.6–v4.9 (store ids 11726779, 48298668521, 706997388):
 // under tree_lock re-check that the slot still holds the entry the lookup saw
 // (v4.7+: the value includes the lock bit, so a lock taken or dropped meanwhile
 // makes it differ and the entry is skipped without a flush, TOWRITE left set;
 // races-and-design.md 1.16) and that TOWRITE is still set; WARN and -EIO on a
-// non-PTE/PMD entry; drop tree_lock; wb_cache_pmem() of the block; clear TOWRITE.
-function* daxWritebackOne(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, number, void> {
+// non-PTE/PMD entry (v4.9: on an empty or zero entry); drop tree_lock;
+// wb_cache_pmem() of the block; clear TOWRITE. (v4.9 flushes PAGE_SIZE <<
+// dax_radix_order(entry): a PMD entry as a whole; no PMD entry is ever tagged here.)
+function* daxWritebackOneV46(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, number, void> {
   const sim = k.sim;
   const at = `${mapping.file}:${index}`;
   yield* mapping.treeLock.lock(sim);
@@ -100,9 +114,11 @@ function* daxWritebackOne(k: KernelState, mapping: AddressSpace, index: number, 
     if (sim.rec) sim.log(`dax_writeback_one(${at}): TOWRITE already clear`);
     return 0;
   }
-  if (entry.kind !== 'dax' || entry.block === null) {
-    // WARN_ON_ONCE(type != RADIX_DAX_PTE && type != RADIX_DAX_PMD): a hole page, or v4.7's empty entry (type 0)
-    sim.violate('kernel-warn', `WARN_ON_ONCE(type != RADIX_DAX_PTE && type != RADIX_DAX_PMD) in dax_writeback_one(): ${at} holds ${describeEntry(entry)}`, 'dax_writeback_one');
+  if (entry.kind !== 'dax' || entry.block === null || (k.flags.dax_radix_pmd_entries && (daxIsEmptyEntry(entry) || daxIsZeroEntry(entry)))) {
+    // v4.6–v4.8: WARN_ON_ONCE(type != RADIX_DAX_PTE && type != RADIX_DAX_PMD): a hole page, or v4.7's empty entry (type 0)
+    // v4.9 (642261ac995e): WARN_ON_ONCE(dax_is_empty_entry(entry) || dax_is_zero_entry(entry))
+    const cond = k.flags.dax_radix_pmd_entries ? 'dax_is_empty_entry(entry) || dax_is_zero_entry(entry)' : 'type != RADIX_DAX_PTE && type != RADIX_DAX_PMD';
+    sim.violate('kernel-warn', `WARN_ON_ONCE(${cond}) in dax_writeback_one(): ${at} holds ${describeEntry(entry)}`, 'dax_writeback_one');
     mapping.treeLock.unlock(sim);
     return -EIO;
   }
@@ -123,8 +139,101 @@ function* daxWritebackOne(k: KernelState, mapping: AddressSpace, index: number, 
   return 0;
 }
 
-// fs/dax.c dax_writeback_mapping_range(), v4.6–v4.9 (store ids 11726779,
-// 48298668521): only WB_SYNC_ALL with exceptional entries does anything; tag
+// fs/dax.c dax_mapping_entry_mkclean(), v4.10–v4.19 (4b4bb46d00b3; posting 2598978507,
+// v4.12 text 1521764): under i_mmap_lock_read, for every SHARED VMA mapping `index`,
+// follow_pte() (under the PTE's ptl): if it maps this pfn and is dirty or writable,
+// ptep_clear_flush(), write-protect, clean, set it back. A PTE that maps something
+// else (a hole page) or nothing is left alone. The PMD half (follow_pte_pmd() and a
+// huge PMD write-protected the same way) is f729c8c9b24f (v4.10); no PMD is mapped
+// in this model yet, so that branch is not here.
+export function* daxMappingEntryMkclean(k: KernelState, mapping: AddressSpace, index: number, block: number): Generator<void, void, void> {
+  const sim = k.sim;
+  yield* mapping.iMmapRwsem.downRead(sim); // i_mmap_lock_read()
+  for (const vma of mapping.iMmap) {
+    if (!vma.shared) continue; // !(vma->vm_flags & VM_SHARED)
+    yield* vma.ptl.lock(sim); // follow_pte(): pte_offset_map_lock()
+    const pte = vma.ptes.get(index);
+    if (pte !== undefined && pte.kind === 'pfn' && pte.block === block && (pte.dirty || pte.write)) {
+      // flush_cache_page(); ptep_clear_flush(); pte_wrprotect(); pte_mkclean(); set_pte_at()
+      setPte(k, vma, index, { ...pte, write: false, dirty: false });
+      if (sim.rec) sim.log(`dax_mapping_entry_mkclean(${mapping.file}:${index}): ${vma.name}:${index} -> ${describePte(vma.ptes.get(index))}`);
+    }
+    vma.ptl.unlock(sim); // pte_unmap_unlock()
+  }
+  mapping.iMmapRwsem.upRead(sim);
+}
+
+// fs/dax.c dax_writeback_one(), v4.10–v4.16 (a6abc2c0e77b, 4b4bb46d00b3; the v4.10 text,
+// id 24765410162, as reconstructed in notes/kernel-rw-writeback.md B.4): wait until the
+// entry is unlocked; skip it if it is gone, not exceptional, or holds another sector
+// ("we must not bail out due to difference in lockbit or entry type"); WARN on an empty
+// or zero entry; skip it if TOWRITE is clear ("Another fsync thread may have already
+// written back this entry"); else lock it and clear TOWRITE under tree_lock. Then, with
+// the entry locked: dax_map_atomic() (never fails here), with dax_writeback_clear_dirty
+// (4b4bb46d00b3) dax_mapping_entry_mkclean(), wb_cache_pmem(), DIRTY cleared; unlock.
+function* daxWritebackOneV410(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, number, void> {
+  const sim = k.sim;
+  const at = `${mapping.file}:${index}`;
+  // "A page got tagged dirty in DAX mapping? Something is seriously wrong."
+  if (entry.kind !== 'dax') {
+    sim.violate('kernel-warn', `WARN_ON(!radix_tree_exceptional_entry(entry)) in dax_writeback_one(): ${at} holds ${describeEntry(entry)}`, 'dax_writeback_one-page');
+    return -EIO;
+  }
+  yield* mapping.treeLock.lock(sim);
+  const entry2 = yield* getUnlockedMappingEntryV49(k, mapping, index);
+  let skip: string | null = null;
+  let ret = 0;
+  // "Entry got punched out / reallocated?"
+  if (entry2 === undefined || entry2.kind !== 'dax') skip = `${describeEntry(entry2)} there now`;
+  // "Entry got reallocated elsewhere? No need to writeback."
+  else if (entry2.block !== entry.block) skip = `sector changed (${describeEntry(entry2)}, looked up ${describeEntry(entry)})`;
+  else if (daxIsEmptyEntry(entry) || daxIsZeroEntry(entry)) {
+    sim.violate('kernel-warn', `WARN_ON_ONCE(dax_is_empty_entry(entry) || dax_is_zero_entry(entry)) in dax_writeback_one(): ${at} holds ${describeEntry(entry)}`, 'dax_writeback_one');
+    ret = -EIO;
+    skip = 'empty/zero entry';
+  } else if (!mapping.tree.tagGet(index, PAGECACHE_TAG_TOWRITE)) skip = 'TOWRITE already clear';
+  if (skip !== null) {
+    putUnlockedMappingEntryV49(k, mapping, index, entry2); // put_unlocked_mapping_entry(mapping, index, entry2)
+    mapping.treeLock.unlock(sim);
+    if (sim.rec) sim.log(`dax_writeback_one(${at}): ${skip}, skipped`);
+    return ret;
+  }
+  // "Lock the entry to serialize with page faults"
+  const locked = lockSlot(sim, mapping, index, entry2 as Extract<TreeEntry, { kind: 'dax' }>);
+  // "We can clear the tag now but we have to be careful so that concurrent
+  // dax_writeback_one() calls for the same index cannot finish before we actually flush the caches."
+  mapping.tree.tagClear(index, PAGECACHE_TAG_TOWRITE);
+  mapping.treeLock.unlock(sim);
+  if (sim.rec) sim.log(`dax_writeback_one(${at}): entry locked, TOWRITE cleared`);
+  const block = locked.block!;
+  // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12): never fails here
+  yield;
+  if (k.flags.dax_writeback_clear_dirty) yield* k.sim.fn('dax_mapping_entry_mkclean', daxMappingEntryMkclean(k, mapping, index, block)); // 4b4bb46d00b3
+  yield;
+  const b = k.pmem.block(block);
+  const flushed = b.wbCache(); // wb_cache_pmem(dax.addr, dax.size)
+  if (sim.rec) sim.log(`dax_writeback_one(${at}): wb_cache_pmem(blk ${block}) -> ${flushed ? `line written back, media = ${String(b.peekMedia())}` : 'no dirty line'}`);
+  if (k.flags.dax_writeback_clear_dirty) {
+    // "After we have flushed the cache, we can clear the dirty tag. There cannot be new dirty
+    // data in the pfn after the flush has completed as the pfn mappings are writeprotected and
+    // fault waits for mapping entry lock."
+    yield* mapping.treeLock.lock(sim);
+    mapping.tree.tagClear(index, PAGECACHE_TAG_DIRTY);
+    mapping.treeLock.unlock(sim);
+    if (sim.rec) sim.log(`dax_writeback_one(${at}): DIRTY cleared`);
+  }
+  yield* putLockedMappingEntryV49(k, mapping, index, locked);
+  return 0;
+}
+
+/** dax_writeback_one() of the version. */
+function* daxWritebackOne(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, number, void> {
+  if (k.flags.dax_writeback_entry_lock) return yield* daxWritebackOneV410(k, mapping, index, entry); // a6abc2c0e77b (v4.10)
+  return yield* daxWritebackOneV46(k, mapping, index, entry);
+}
+
+// fs/dax.c dax_writeback_mapping_range(), v4.6–v4.11 (store ids 11726779,
+// 48298668521, 706997388, 24765410162): only WB_SYNC_ALL with exceptional entries does anything; tag
 // DIRTY -> TOWRITE, then look TOWRITE entries up from the range start again
 // and again until none is left (start_index never advances, so an entry skipped
 // by dax_writeback_one() is retried), flushing each; the first error aborts.
@@ -136,9 +245,12 @@ export function* daxWritebackMappingRange(k: KernelState, mapping: AddressSpace,
   // WARN_ON_ONCE(inode->i_blkbits != PAGE_SHIFT): one block is one page in the model
   yield;
   if (mapping.nrexceptional === 0 || !wbc.syncAll) return 0;
-  // The DAX_PMD_INDEX(start_index) lookup for a PMD entry covering the start is
-  // left out: no PMD entries exist under v4.6/v4.7 here (v4.6 PMD faults are not
-  // modelled; v4.7's fall back to PTEs, 348e967ab07c).
+  // The DAX_PMD_INDEX(start_index) lookup for a PMD entry covering the start (v4.6–v4.8)
+  // is left out: no PMD entries exist under v4.6/v4.7 here (v4.6 PMD faults are not
+  // modelled; v4.7's fall back to PTEs, 348e967ab07c). v4.9 dropped it (multi-order
+  // entries are found at any index). The v4.12 copy (1521764) also advances start_index
+  // past each batch (commit not identified); every skip in the v4.10+ dax_writeback_one()
+  // leaves the index without TOWRITE, so not advancing retries nothing there.
   const start = wbc.range.first;
   const end = wbc.range.last;
   yield* tagPagesForWriteback(k, mapping, wbc.range);

@@ -219,6 +219,25 @@ export class RwSem {
     this.wakeFront(sim);
   }
 
+  /** downgrade_write(): the writer keeps the lock as a reader; queued readers at the front join it. */
+  downgradeWrite(sim: Sim): void {
+    const t = sim.me;
+    sim.touch(this.obj, true);
+    if (this.writer !== t) {
+      sim.violate('kernel-warn', `${t.name} calls downgrade_write(${this.name}) without holding it for write`);
+      return;
+    }
+    this.writer = null;
+    this.readers.push(t);
+    if (!this.quiet && sim.rec) sim.log(`downgrade_write(${this.name})`);
+    while (this.queue.length > 0 && !this.queue[0]!.write) {
+      const r = this.queue.shift()!;
+      this.readers.push(r.t);
+      r.granted = true;
+      sim.unblock(r.t);
+    }
+  }
+
   private wakeFront(sim: Sim): void {
     const front = this.queue[0];
     if (front === undefined) return;

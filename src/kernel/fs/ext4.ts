@@ -116,11 +116,22 @@ function* ext4IomapBegin(k: KernelState, inode: Inode, page: number, flags: numb
 }
 
 // fs/ext4/inode.c ext4_iomap_end(), v4.10–v4.19: "if (!(flags & IOMAP_WRITE) || (flags &
-// IOMAP_FAULT)) return 0;" — nothing to do for a fault (the i_size update and orphan
-// cleanup are for write(2)). (Quoted from memory; the copies read do not include it.)
-function* ext4IomapEnd(_k: KernelState, _inode: Inode, _page: number, _written: number, flags: number, _iomap: Iomap): Generator<void, number, void> {
+// IOMAP_FAULT)) return 0;" — nothing to do for a fault. For write(2) (776722e85d3b): in a
+// handle, ext4_update_inode_size(inode, offset + written) (i_size only grows); the
+// truncation of blocks allocated past EOF but not written and the orphan-list cleanup
+// are not modelled (allocations are never left unwritten here). (From memory; the
+// copies read do not include it.)
+function* ext4IomapEnd(k: KernelState, inode: Inode, page: number, written: number, flags: number, _iomap: Iomap): Generator<void, number, void> {
   if (!(flags & IOMAP_WRITE) || flags & IOMAP_FAULT) return 0;
-  throw new Error('model: ext4_iomap_end() for write(2) is not modelled here');
+  const sb = sbOf(k);
+  sb.handle.acquire(k.sim); // ext4_journal_start(inode, EXT4_HT_INODE, 2)
+  yield;
+  if (page + written > inode.size) {
+    inode.setSize(page + written); // ext4_update_inode_size(): i_size_write(), i_disksize
+    if (k.sim.rec) k.sim.log(`ext4_iomap_end: i_size_write(${inode.name}, ${page + written})`);
+  }
+  sb.handle.release(k.sim); // ext4_journal_stop()
+  return 0;
 }
 
 /** ext4_iomap_ops, v4.10–v4.19 */
