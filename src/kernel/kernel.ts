@@ -7,7 +7,7 @@ import { diag, type Diagnostic } from '../scenario/diagnostic.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, userFault, type FsOps } from './fault.js';
 import { vmMunmap } from './mmap.js';
 import { privateLogKey } from './cow.js';
-import { ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
+import { ext4Fallocate, ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { xfsFileFallocatePunch, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
 import { memoryFailure } from './media.js';
@@ -56,7 +56,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const xfsKernel = ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
   const xfs = scn.fs === 'xfs' && xfsKernel;
   const rw = !xfs;
-  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync'] as const) : [])];
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync', 'fallocate'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
     out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared${xfs ? '' : ' and private'} mappings of ${xfs ? 'xfs' : 'ext4'} files${rw ? ', final.crash' : ''})`));
@@ -207,6 +207,7 @@ export class Kernel {
       case 'punch':
       case 'read':
       case 'write':
+      case 'fallocate':
         return { file: op.file, page: op.page };
       case 'fsync':
         return { file: op.file, page: 0 };
@@ -253,6 +254,11 @@ export class Kernel {
         for (const w of log) w.end = k.sim.step;
         return 'ok';
       }
+      case 'fallocate':
+        // ext2 has no ->fallocate: -EOPNOTSUPP
+        if (this.fsName === 'ext2') return 'EOPNOTSUPP';
+        if (this.fsName !== 'ext4') throw new Error(`model: fallocate on ${this.fsName}`);
+        return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keepSize));
       case 'read':
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, ev));
@@ -414,6 +420,8 @@ export function describeOp(op: Op): string {
       return `dma ${op.pin} ${String(op.value)}`;
     case 'unpin':
       return `unpin ${op.pin}`;
+    case 'fallocate':
+      return `fallocate ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}${op.keepSize ? ' keep_size' : ''}`;
     case 'poison':
     case 'clear':
       return `${op.kind} ${op.file}:${op.page}`;

@@ -73,6 +73,11 @@ const OP_DOC: Readonly<Record<OpKind, { description: string; example: Record<str
     description: 'The media error in the block backing the page is cleared.',
     example: { file: 'a', page: 0 },
   },
+  fallocate: {
+    description:
+      'fallocate(2) mode 0 (posix_fallocate): allocate unwritten extents for `pages` pages from `page` and, unless `keepSize` (FALLOC_FL_KEEP_SIZE), extend i_size over them.',
+    example: { file: 'a', page: 1, pages: 1 },
+  },
 };
 
 function argDescription(op: OpKind, arg: ArgSpec): string {
@@ -89,6 +94,10 @@ function argDescription(op: OpKind, arg: ArgSpec): string {
       return 'The new file size, in pages.';
     case 'punch.pages':
       return 'The number of pages to punch (default 1).';
+    case 'fallocate.pages':
+      return 'The number of pages to allocate (default 1).';
+    case 'fallocate.keepSize':
+      return 'FALLOC_FL_KEEP_SIZE: allocate without changing i_size (default false).';
   }
   switch (arg.kind) {
     case 'map':

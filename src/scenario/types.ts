@@ -63,6 +63,7 @@ export type Op =
   | (OpBase & { kind: 'write'; file: string; page: number; value: PageValue })
   | (OpBase & { kind: 'truncate'; file: string; pages: number })
   | (OpBase & { kind: 'punch'; file: string; page: number; pages: number })
+  | (OpBase & { kind: 'fallocate'; file: string; page: number; pages: number; keepSize: boolean })
   | (OpBase & { kind: 'fsync'; file: string })
   | (OpBase & { kind: 'msync'; map: string })
   | (OpBase & { kind: 'munmap'; map: string })
@@ -76,7 +77,7 @@ export type OpKind = Op['kind'];
 
 export const OP_KINDS: readonly OpKind[] = [
   'fault', 'load', 'store', 'read', 'write', 'truncate', 'punch', 'fsync', 'msync',
-  'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear',
+  'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', 'fallocate',
 ];
 
 export interface ThreadSpec {

@@ -211,7 +211,7 @@ threads:
 const HEAD = ['name: t', 'setup:', '  files: {a: {pages: 2}, b: {pages: 1}}', '  maps: {m: {file: a}, p: {file: b}}', 'threads:', '  t0:'];
 const ops = (...lines: string[]): string => [...HEAD, ...lines.map((l) => `    - ${l}`)].join('\n') + '\n';
 
-const OPS_LIST = 'fault, load, store, read, write, truncate, punch, fsync, msync, munmap, pin, dma, unpin, poison, clear';
+const OPS_LIST = 'fault, load, store, read, write, truncate, punch, fsync, msync, munmap, pin, dma, unpin, poison, clear, fallocate';
 const TOP_LIST = 'name, description, refs, kernel, fs, setup, threads, final, expect';
 const IDS_LIST =
   'deadlock, dma-after-free, fault-sigbus, final-state, kernel-warn, livelock, lock-order, lost-wakeup, lost-write, ' +

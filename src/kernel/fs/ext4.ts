@@ -253,6 +253,42 @@ export function* ext4SetattrSize(k: KernelState, inode: Inode, newSize: number):
   inode.iRwsem.upWrite(sim);
 }
 
+const CREATE_UNWRIT_EXT = { create: true, unwritExt: true, convert: false, zero: false };
+
+// fs/ext4/extents.c ext4_fallocate() mode 0 / FALLOC_FL_KEEP_SIZE -> ext4_alloc_file_blocks(),
+// v4.5–v4.19 (from memory, not verified against a stored copy; notes/kernel-rw-writeback-v4.9plus.md
+// §6): under inode_lock (no i_mmap_sem: nothing is unmapped or freed), inode_dio_wait(), then
+// per chunk (here per page) a jbd2 handle around ext4_map_blocks(EXT4_GET_BLOCKS_CREATE_UNWRIT_EXT)
+// (a hole gets an UNWRITTEN extent, not zeroed; an existing extent is left as it is) and, unless
+// KEEP_SIZE, ext4_update_inode_size() to the end of what is allocated so far. A fault or read of
+// an unwritten extent sees zeros; a write fault or write(2) converts and zeroes it.
+export function* ext4Fallocate(k: KernelState, inode: Inode, first: number, count: number, keepSize: boolean): Generator<void, string, void> {
+  const sim = k.sim;
+  const sb = sbOf(k);
+  yield* inode.iRwsem.downWrite(sim); // inode_lock()
+  let ret = 'ok';
+  for (let page = first; page < first + count; page++) {
+    sb.handle.acquire(sim); // ext4_journal_start(inode, EXT4_HT_MAP_BLOCKS, credits)
+    const r = yield* ext4MapBlocks(k, inode, page, CREATE_UNWRIT_EXT);
+    if (typeof r === 'number') {
+      sb.handle.release(sim);
+      ret = r === -28 ? 'ENOSPC' : String(r);
+      break;
+    }
+    if (sim.rec) sim.log(`ext4_alloc_file_blocks(${inode.name}:${page}) -> ${r.extent === null ? 'hole' : `${r.extent.unwritten ? 'unwritten ' : ''}blk ${r.extent.block}${r.isNew ? ' (new)' : ''}`}`);
+    if (!keepSize) {
+      yield;
+      if (page + 1 > inode.size) {
+        inode.setSize(page + 1); // ext4_update_inode_size(inode, epos)
+        if (sim.rec) sim.log(`i_size_write(${inode.name}, ${page + 1})`);
+      }
+    }
+    sb.handle.release(sim); // ext4_journal_stop()
+  }
+  inode.iRwsem.upWrite(sim);
+  return ret;
+}
+
 // fs/ext4/inode.c ext4_punch_hole(), v4.5–v4.7 (ea3d7209ca01 hunks, store id
 // 70673009967): inode_lock; a range at or past EOF is a no-op and the length is
 // clipped to i_size; i_mmap_sem for write across the page-cache drop and the
