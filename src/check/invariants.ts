@@ -97,7 +97,9 @@ export function checkOp(k: KernelState, ev: OpEvent): void {
   }
   if (op.kind === 'load' && !ERROR_RESULTS.has(ev.result)) checkReadValue(k, ev, ev.result as PageValue);
   // a read(2) returned data iff it copied some (readStep is set then; `EOF` and errors return none)
-  if (op.kind === 'read' && ev.readStep > 0) checkReadValue(k, ev, ev.result as PageValue);
+  if (op.kind === 'read' && ev.pagesRead !== undefined) {
+    for (const p of ev.pagesRead) checkReadValue(k, { ...ev, page: p.page, readStep: p.readStep }, p.value);
+  } else if (op.kind === 'read' && ev.readStep > 0) checkReadValue(k, ev, ev.result as PageValue);
   if (op.expect !== undefined && !op.expect.some((e) => e === ev.result)) {
     sim.violate('unexpected-result', `${t.name}'s ${op.kind} returned ${show(ev.result)}, expected ${op.expect.map(show).join(' or ')}`, `${t.id}:${ev.opIndex}`, t);
   }

@@ -41,6 +41,8 @@ export interface OpEvent {
   mediaError?: boolean;
   /** for a load of a private mapping's anonymous page: the write log it is checked against (else the file's) */
   logKey?: string;
+  /** for a read of several pages: each page's value and the step it was read at */
+  pagesRead?: { page: number; value: PageValue; readStep: number }[];
 }
 
 export type { KernelHooks };
@@ -101,6 +103,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       if (!ok.has(op.kind)) say(op.pos, `the ${op.kind} op`);
       // get_user_pages() of a private mapping (FOLL_WRITE breaks COW, anon pages) is not modelled
       if (op.kind === 'pin' && privateMaps.has(op.map)) say(op.pos, `a pin of the private mapping ${op.map}`);
+      // rw.ts (dax_do_io(), to v4.9) models one-page I/O; dax_iomap_rw() (v4.10+) any length
+      if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw) say(op.pos, `a ${op.kind} of more than one page`);
       // v4.7–v4.8: CONFIG_FS_DAX_PMD depends on BROKEN (348e967ab07c), so a huge fault is a PTE fault
       if (op.kind === 'fault' && op.huge && !flags.dax_pmd_broken) say(op.pos, 'a PMD (huge) fault');
     }
@@ -261,11 +265,11 @@ export class Kernel {
         return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keepSize));
       case 'read':
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
-        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, ev));
+        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev));
         return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev));
       case 'write':
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
-        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, 1, op.value, ev));
+        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value, ev));
         return yield* k.sim.call('write', ext4FileWriteIter(k, k.inode(op.file), op.page, op.value, ev));
       case 'fsync': {
         // fsync(2) = vfs_fsync(file, 0) = vfs_fsync_range(file, 0, LLONG_MAX, 0)
@@ -402,9 +406,9 @@ export function describeOp(op: Op): string {
     case 'store':
       return `store ${op.map}:${op.page} ${String(op.value)}`;
     case 'read':
-      return `read ${op.file}:${op.page}`;
+      return `read ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}`;
     case 'write':
-      return `write ${op.file}:${op.page} ${String(op.value)}`;
+      return `write ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''} ${String(op.value)}`;
     case 'truncate':
       return `truncate ${op.file} ${op.pages}`;
     case 'punch':

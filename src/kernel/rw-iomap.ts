@@ -37,6 +37,8 @@ interface IomapIo {
   value: PageValue | null;
   /** the value read from the first page */
   read: PageValue;
+  /** every page read, in order (a read of several pages reports them all) */
+  pagesRead: { page: number; value: PageValue; readStep: number }[];
   /** pages copied so far */
   done: number;
   records: WriteRecord[];
@@ -133,6 +135,7 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
         io.read = 0;
         io.ev.readStep = sim.step;
       }
+      io.pagesRead.push({ page, value: 0, readStep: sim.step });
       if (sim.rec) sim.log(`iov_iter_zero(${at}): ${iomap.type === 'unwritten' ? 'unwritten extent' : 'hole'} reads as zeros`);
       return 1;
     }
@@ -161,6 +164,7 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
       io.read = v;
       io.ev.readStep = sim.step;
     }
+    io.pagesRead.push({ page, value: v, readStep: sim.step });
     if (sim.rec) sim.log(`copy_to_iter(${at} <- blk ${b.nr}) = ${String(v)}`);
   }
   return 1;
@@ -218,7 +222,7 @@ function* ext4OverwriteIo(k: KernelState, inode: Inode, page: number, count: num
 // Then dax_iomap_rw(ext4_iomap_ops); unlock; generic_write_sync() (no O_SYNC here).
 export function* ext4DaxWriteIter(k: KernelState, inode: Inode, page: number, count: number, value: PageValue, ev: OpEvent): Generator<void, RwResult, void> {
   const sim = k.sim;
-  const io: IomapIo = { ev, value, read: 0, done: 0, records: [] };
+  const io: IomapIo = { ev, value, read: 0, pagesRead: [], done: 0, records: [] };
   yield* inode.iRwsem.downWrite(sim); // inode_lock()
   let shared = false;
   if (!k.flags.ext4_dax_write_excl && (yield* ext4OverwriteIo(k, inode, page, count))) {
@@ -235,13 +239,17 @@ export function* ext4DaxWriteIter(k: KernelState, inode: Inode, page: number, co
 
 // fs/ext4/file.c ext4_dax_read_iter(), v4.10–v4.19 (4.19 text id 48065734641; the IS_DAX
 // recheck and IOCB_NOWAIT are later): inode_lock_shared() around dax_iomap_rw(). Returns
-// the first page's value, `EOF` when nothing was read, or an errno word.
-export function* ext4DaxReadIter(k: KernelState, inode: Inode, page: number, ev: OpEvent): Generator<void, RwResult, void> {
+// the page's value (several pages: their values joined by spaces, as far as it got),
+// `EOF` when nothing was read, or an errno word.
+export function* ext4DaxReadIter(k: KernelState, inode: Inode, page: number, count: number, ev: OpEvent): Generator<void, RwResult, void> {
   const sim = k.sim;
-  const io: IomapIo = { ev, value: null, read: 0, done: 0, records: [] };
+  const io: IomapIo = { ev, value: null, read: 0, pagesRead: [], done: 0, records: [] };
   yield* inode.iRwsem.downRead(sim); // inode_lock_shared()
-  const ret = yield* k.sim.fn('dax_iomap_rw', daxIomapRw(k, inode, page, 1, ext4IomapOps, io));
+  const ret = yield* k.sim.fn('dax_iomap_rw', daxIomapRw(k, inode, page, count, ext4IomapOps, io));
   inode.iRwsem.upRead(sim);
   if (ret < 0) return errWord(ret);
-  return ret === 0 ? 'EOF' : io.read;
+  if (ret === 0) return 'EOF';
+  if (count === 1) return io.read;
+  ev.pagesRead = io.pagesRead;
+  return io.pagesRead.map((p) => String(p.value)).join(' ');
 }

@@ -25,11 +25,12 @@ const OP_DOC: Readonly<Record<OpKind, { description: string; example: Record<str
     example: { map: 'm', page: 0, value: 'X' },
   },
   read: {
-    description: 'read(2) of one page of the DAX file (dax_do_io / dax_iomap_rw). Result: the value read, or an error such as EIO.',
+    description:
+      'read(2) of `pages` pages (default one) of the DAX file (dax_do_io / dax_iomap_rw). Result: the value read, the values of several pages joined by single spaces (e.g. `X 0`), EOF when nothing was read, or an error such as EIO.',
     example: { file: 'a', page: 0 },
   },
   write: {
-    description: 'write(2) of one page of the DAX file (dax_do_io / dax_iomap_rw).',
+    description: 'write(2) of `value` to `pages` pages (default one) of the DAX file, in one call (dax_do_io / dax_iomap_rw).',
     example: { file: 'a', page: 0, value: 'W' },
   },
   truncate: {
@@ -94,6 +95,10 @@ function argDescription(op: OpKind, arg: ArgSpec): string {
       return 'The new file size, in pages.';
     case 'punch.pages':
       return 'The number of pages to punch (default 1).';
+    case 'read.pages':
+      return 'The number of pages read in one call (default 1); more than one needs the dax_iomap_rw path (v4.10+).';
+    case 'write.pages':
+      return 'The number of pages written in one call, each with `value` (default 1); more than one needs the dax_iomap_rw path (v4.10+).';
     case 'fallocate.pages':
       return 'The number of pages to allocate (default 1).';
     case 'fallocate.keepSize':

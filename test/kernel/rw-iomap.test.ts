@@ -136,3 +136,27 @@ test('a write allocating over a mapped hole page: v4.10 invalidates the page cac
   assert.equal(unmaps('v4.10'), 0);
   assert.equal(unmaps('v4.12'), 1);
 });
+
+test('a read of several pages returns their values joined by spaces and is checked page by page; more than one page is refused before v4.10', () => {
+  const scn = oneThread('    - write: {file: a, page: 0, pages: 2, value: "X", expect: [ok]}\n    - read: {file: a, page: 0, pages: 3, expect: ["X X"]}');
+  for (const kernel of ['v4.10', 'v4.12']) {
+    const { sim, k } = machine(scn, kernel);
+    assert.deepEqual(sim.violations, [], kernel);
+    assert.deepEqual([k.inode('a').peekSize(), k.writes.get('a')!.get(1)!.length], [2, 1], kernel);
+  }
+  assert.throws(() => run(scn, { kernel: 'v4.9', seed: '0' }), /a write of more than one page is not modelled yet under v4\.9[\s\S]*a read of more than one page/);
+});
+
+test('explored (DPOR): the torn read of ext4-dax-read-inside-overwrite happens on v4.10 only, and it is page 0 new, page 1 old', async () => {
+  const { loadScenarioFile } = await import('../../src/scenario/load.js');
+  const { vocabulary } = await import('../../src/cli/vocab.js');
+  const { exploreScenario } = await import('../../src/check/explore.js');
+  const scn = loadScenarioFile('scenarios/ext4-dax-read-inside-overwrite.yaml', vocabulary());
+  const v410 = exploreScenario(scn, { kernel: 'v4.10' });
+  assert.ok(v410.complete);
+  assert.deepEqual([...new Set(v410.violations.map((v) => v.id))], ['unexpected-result']);
+  assert.ok(v410.violations.every((v) => v.message.includes('returned X A')), v410.violations.map((v) => v.message).join('\n'));
+  const v412 = exploreScenario(scn, { kernel: 'v4.12' });
+  assert.ok(v412.complete);
+  assert.deepEqual(v412.violations, []);
+});
