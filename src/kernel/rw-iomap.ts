@@ -29,6 +29,7 @@ import { IOMAP_WRITE, daxInvalidateMappingEntrySync, type Iomap, type IomapOps }
 import { ext4IomapOps } from './fs/ext4.js';
 import { invalidateCompletePage2, type RwResult } from './rw.js';
 import { LOOKUP, ext4MapBlocks } from './blockmap.js';
+import { bdevDirectAccess } from './media.js';
 
 /** One read or write: its pages, what it writes, what it read, the checkers' write records. */
 interface IomapIo {
@@ -151,6 +152,10 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
     }
   }
   yield;
+  // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12+): -EIO for a known bad
+  // block, -EINVAL off a page boundary; "if (map_len < 0) { ret = map_len; break; }"
+  const err = bdevDirectAccess(k, iomap.block!, 'dax_iomap_actor');
+  if (err) return err;
   const b = k.pmem.block(iomap.block!);
   if (write) {
     b.content = io.value!; // copy_from_iter_pmem(): non-temporal stores

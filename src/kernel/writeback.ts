@@ -206,8 +206,13 @@ function* daxWritebackOneV410(k: KernelState, mapping: AddressSpace, index: numb
   mapping.treeLock.unlock(sim);
   if (sim.rec) sim.log(`dax_writeback_one(${at}): entry locked, TOWRITE cleared`);
   const block = locked.block!;
-  // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12): never fails here
+  // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12): -EIO for a known bad block
   yield;
+  const err = bdevDirectAccess(k, block, 'dax_writeback_one');
+  if (err) {
+    yield* putLockedMappingEntryV49(k, mapping, index, locked); // put_locked_mapping_entry(); return ret
+    return err;
+  }
   if (k.flags.dax_writeback_clear_dirty) yield* k.sim.fn('dax_mapping_entry_mkclean', daxMappingEntryMkclean(k, mapping, index, block)); // 4b4bb46d00b3
   yield;
   const b = k.pmem.block(block);
