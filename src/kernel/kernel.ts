@@ -2,7 +2,7 @@
 // and runs each thread's ops as system calls and CPU accesses would reach the
 // kernel. Results go out as events; the invariant checkers (src/check) judge them.
 import type { Sim, SimThread } from '../sim/engine.js';
-import type { FsName, Op, OpKind, PageValue, Scenario } from '../scenario/types.js';
+import type { FsName, Op, OpKind, PageValue, Scenario, UserBuf } from '../scenario/types.js';
 import { diag, type Diagnostic } from '../scenario/diagnostic.js';
 import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, userFault, type FsOps } from './fault.js';
 import { vmMunmap } from './mmap.js';
@@ -15,7 +15,7 @@ import { errName } from './mapping.js';
 import { Vma } from './pagetable.js';
 import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
 import { Inode, KernelState, type KernelHooks } from './state.js';
-import { ext4FileReadIter, ext4FileWriteIter } from './rw.js';
+import { ext4FileReadIter, ext4FileWriteIter, type UserCopy } from './rw.js';
 import { ext4DaxReadIter, ext4DaxWriteIter } from './rw-iomap.js';
 import { RANGE_END, sysMsync, vfsFsyncRange } from './writeback.js';
 import type { Flags } from './versions.js';
@@ -265,12 +265,13 @@ export class Kernel {
         return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keepSize));
       case 'read':
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
-        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev));
-        return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev));
+        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
+        return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
       case 'write':
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
-        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value, ev));
-        return yield* k.sim.call('write', ext4FileWriteIter(k, k.inode(op.file), op.page, op.value, ev));
+        // `from:` a page of a mapping: the value is what copy_from_user() loads from it
+        if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));
+        return yield* k.sim.call('write', ext4FileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev, this.userCopy(op.from, ev)));
       case 'fsync': {
         // fsync(2) = vfs_fsync(file, 0) = vfs_fsync_range(file, 0, LLONG_MAX, 0)
         const ret = yield* vfsFsyncRange(k, k.inode(op.file), { first: 0, last: RANGE_END });
@@ -338,6 +339,27 @@ export class Kernel {
    * does); if it is missing, or read-only for a store, take a page fault and
    * retry the access, as the hardware re-executes the instruction.
    */
+  /**
+   * A read(2)/write(2) buffer that is a page of a mapping (`into:` / `from:`): the kernel's
+   * copy_to_user()/copy_from_user() is a CPU access of it, faulting it in like a user
+   * access would (the fault runs in the syscall's thread, under whatever it holds).
+   */
+  private userCopy(buf: UserBuf | undefined, ev: OpEvent): UserCopy | undefined {
+    if (buf === undefined) return undefined;
+    const vma = this.k.vmas.get(buf.map)!;
+    const self = this;
+    return {
+      *fromUser() {
+        // the load's readStep/logKey belong to this copy, not to the op's own result
+        const r = yield* self.access(vma, buf.page, null, { ...ev });
+        return r === 'SIGBUS' || r === 'SIGSEGV' || r === 'OOM' ? null : (r as PageValue);
+      },
+      *toUser(v: PageValue) {
+        return (yield* self.access(vma, buf.page, v, ev)) === 'ok';
+      },
+    };
+  }
+
   private *access(vma: Vma, page: number, value: PageValue | null, ev: OpEvent): Generator<void, OpResult, void> {
     const k = this.k;
     const write = value !== null;
@@ -406,9 +428,9 @@ export function describeOp(op: Op): string {
     case 'store':
       return `store ${op.map}:${op.page} ${String(op.value)}`;
     case 'read':
-      return `read ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}`;
+      return `read ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}${op.into !== undefined ? ` into ${op.into.map}:${op.into.page}` : ''}`;
     case 'write':
-      return `write ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''} ${String(op.value)}`;
+      return `write ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''} ${op.from !== undefined ? `from ${op.from.map}:${op.from.page}` : String(op.value)}`;
     case 'truncate':
       return `truncate ${op.file} ${op.pages}`;
     case 'punch':

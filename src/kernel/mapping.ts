@@ -488,9 +488,10 @@ export const EINVAL = 22;
 export const EIO = 5;
 export const ENOMEM = 12;
 export const EBUSY = 16;
+export const EFAULT = 14;
 export const ENOSPC = 28;
 
 export function errName(err: number): string {
-  const names: Record<number, string> = { [-EEXIST]: '-EEXIST', [-EINVAL]: '-EINVAL', [-EIO]: '-EIO', [-ENOMEM]: '-ENOMEM', [-EBUSY]: '-EBUSY', [-ENOSPC]: '-ENOSPC' };
+  const names: Record<number, string> = { [-EEXIST]: '-EEXIST', [-EINVAL]: '-EINVAL', [-EIO]: '-EIO', [-ENOMEM]: '-ENOMEM', [-EBUSY]: '-EBUSY', [-ENOSPC]: '-ENOSPC', [-EFAULT]: '-EFAULT' };
   return names[err] ?? String(err);
 }

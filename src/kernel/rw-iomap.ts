@@ -21,13 +21,13 @@
 // buffers that are themselves DAX mappings.
 import type { PageValue } from '../scenario/types.js';
 import type { OpEvent } from './kernel.js';
-import { EBUSY, errName, lockPage, unlockPage, type AddressSpace } from './mapping.js';
+import { EBUSY, EFAULT, errName, lockPage, unlockPage, type AddressSpace } from './mapping.js';
 import { unmapMappingRange } from './pagetable.js';
 import type { Inode, KernelState, WriteRecord } from './state.js';
 import { lookupEntries } from './truncate.js';
 import { IOMAP_WRITE, daxInvalidateMappingEntrySync, type Iomap, type IomapOps } from './dax-iomap.js';
 import { ext4IomapOps } from './fs/ext4.js';
-import { invalidateCompletePage2, type RwResult } from './rw.js';
+import { invalidateCompletePage2, type RwResult, type UserCopy } from './rw.js';
 import { LOOKUP, ext4MapBlocks } from './blockmap.js';
 import { bdevDirectAccess } from './media.js';
 
@@ -36,6 +36,8 @@ interface IomapIo {
   ev: OpEvent;
   /** the value a write stores in each page; null for a read */
   value: PageValue | null;
+  /** a user buffer that is a page of a mapping (the op's from:/into:) */
+  user?: UserCopy;
   /** the value read from the first page */
   read: PageValue;
   /** every page read, in order (a read of several pages reports them all) */
@@ -138,6 +140,10 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
       }
       io.pagesRead.push({ page, value: 0, readStep: sim.step });
       if (sim.rec) sim.log(`iov_iter_zero(${at}): ${iomap.type === 'unwritten' ? 'unwritten extent' : 'hole'} reads as zeros`);
+      if (io.user !== undefined && !(yield* io.user.toUser(0))) {
+        io.pagesRead.pop();
+        return -EFAULT;
+      }
       return 1;
     }
   }
@@ -158,6 +164,13 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
   if (err) return err;
   const b = k.pmem.block(iomap.block!);
   if (write) {
+    if (io.user !== undefined) {
+      // copy_from_iter_pmem() reads the user buffer: a load of the mapping, faulting it in
+      // (i_rwsem held; v4.12+ also inside dax_read_lock(), an SRCU read section)
+      const v = yield* io.user.fromUser();
+      if (v === null) return -EFAULT; // "map_len <= 0: ret = map_len ? map_len : -EFAULT"
+      io.value = v;
+    }
     b.content = io.value!; // copy_from_iter_pmem(): non-temporal stores
     const rec: WriteRecord = { value: io.value!, start: io.ev.startStep, end: null };
     io.records.push(rec);
@@ -171,6 +184,10 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
     }
     io.pagesRead.push({ page, value: v, readStep: sim.step });
     if (sim.rec) sim.log(`copy_to_iter(${at} <- blk ${b.nr}) = ${String(v)}`);
+    if (io.user !== undefined && !(yield* io.user.toUser(v))) {
+      io.pagesRead.pop(); // the copy_to_user() half failed: this page was not returned
+      return -EFAULT;
+    }
   }
   return 1;
 }
@@ -225,9 +242,9 @@ function* ext4OverwriteIo(k: KernelState, inode: Inode, page: number, count: num
 //     held shared, so overlapping overwrites, and reads, run at the same time;
 //   v4.11 (ff5462e39ca1 "ext4: fix DAX write locking"): i_rwsem stays exclusive.
 // Then dax_iomap_rw(ext4_iomap_ops); unlock; generic_write_sync() (no O_SYNC here).
-export function* ext4DaxWriteIter(k: KernelState, inode: Inode, page: number, count: number, value: PageValue, ev: OpEvent): Generator<void, RwResult, void> {
+export function* ext4DaxWriteIter(k: KernelState, inode: Inode, page: number, count: number, value: PageValue, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
   const sim = k.sim;
-  const io: IomapIo = { ev, value, read: 0, pagesRead: [], done: 0, records: [] };
+  const io: IomapIo = { ev, value, user, read: 0, pagesRead: [], done: 0, records: [] };
   yield* inode.iRwsem.downWrite(sim); // inode_lock()
   let shared = false;
   if (!k.flags.ext4_dax_write_excl && (yield* ext4OverwriteIo(k, inode, page, count))) {
@@ -246,13 +263,16 @@ export function* ext4DaxWriteIter(k: KernelState, inode: Inode, page: number, co
 // recheck and IOCB_NOWAIT are later): inode_lock_shared() around dax_iomap_rw(). Returns
 // the page's value (several pages: their values joined by spaces, as far as it got),
 // `EOF` when nothing was read, or an errno word.
-export function* ext4DaxReadIter(k: KernelState, inode: Inode, page: number, count: number, ev: OpEvent): Generator<void, RwResult, void> {
+export function* ext4DaxReadIter(k: KernelState, inode: Inode, page: number, count: number, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
   const sim = k.sim;
-  const io: IomapIo = { ev, value: null, read: 0, pagesRead: [], done: 0, records: [] };
+  const io: IomapIo = { ev, value: null, user, read: 0, pagesRead: [], done: 0, records: [] };
   yield* inode.iRwsem.downRead(sim); // inode_lock_shared()
   const ret = yield* k.sim.fn('dax_iomap_rw', daxIomapRw(k, inode, page, count, ext4IomapOps, io));
   inode.iRwsem.upRead(sim);
-  if (ret < 0) return errWord(ret);
+  if (ret < 0) {
+    ev.readStep = 0; // no data returned
+    return errWord(ret);
+  }
   if (ret === 0) return 'EOF';
   if (count === 1) return io.read;
   ev.pagesRead = io.pagesRead;

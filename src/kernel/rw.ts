@@ -21,7 +21,7 @@ import { LOOKUP, ext4MapBlocks, type MapFlags } from './blockmap.js';
 import type { Bh } from './fault.js';
 import { ext4DaxGetBlockV47, sbOf, toBh } from './fs/ext4.js';
 import type { OpEvent } from './kernel.js';
-import { EBUSY, EIO, deleteFromPageCacheLocked, errName, lockPage, unlockPage, type AddressSpace, type HolePage } from './mapping.js';
+import { EBUSY, EFAULT, EIO, deleteFromPageCacheLocked, errName, lockPage, unlockPage, type AddressSpace, type HolePage } from './mapping.js';
 import { unmapMappingRange } from './pagetable.js';
 import type { Inode, KernelState, WriteRecord } from './state.js';
 import { clearExceptionalEntry, lookupEntries } from './truncate.js';
@@ -43,6 +43,20 @@ interface Io {
   read: PageValue;
   /** the write's record in k.writes (its `end` is set when the op completes) */
   record: WriteRecord | null;
+  /** a user buffer that is a page of a mapping (the op's from:/into:) */
+  user?: UserCopy;
+}
+
+/**
+ * The user side of the copy when the buffer is a page of a mapping: copy_from_user()
+ * (__copy_from_user_inatomic_nocache() in copy_from_iter_pmem()) is a CPU load of it and
+ * copy_to_user() a CPU store, each taking a page fault (mmap_sem, the fs fault lock, the
+ * entry lock) if the page is not mapped, while the caller still holds i_rwsem. null / false:
+ * the fault failed, and the copy is short (-EFAULT).
+ */
+export interface UserCopy {
+  fromUser(): Generator<void, PageValue | null, void>;
+  toUser(v: PageValue): Generator<void, boolean, void>;
 }
 
 function bhName(bh: Bh): string {
@@ -161,6 +175,12 @@ function* daxIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, 
     const err = bdevDirectAccess(k, bh.block, 'dax_io');
     if (err) return err;
     const b = k.pmem.block(bh.block);
+    if (io.user !== undefined) {
+      // copy_from_iter_pmem() reads the user buffer: a load of the mapping, faulting it in
+      const v = yield* io.user.fromUser();
+      if (v === null) return -EFAULT;
+      io.value = v;
+    }
     // v4.6 (no badblocks check above): non-temporal stores into a poisoned block leave the
     // poison in place (only the driver's clear-error path removes it; from memory)
     b.content = io.value!; // copy_from_iter_pmem(): non-temporal stores
@@ -185,10 +205,12 @@ function* daxIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, 
     io.read = b.content; // copy_to_iter()
     io.ev.readStep = sim.step;
     if (sim.rec) sim.log(`copy_to_iter(${at} <- blk ${b.nr}) = ${String(io.read)}`);
+    if (io.user !== undefined && !(yield* io.user.toUser(io.read))) return -EFAULT; // the copy_to_user() half
   } else {
     io.read = 0; // iov_iter_zero()
     io.ev.readStep = sim.step;
     if (sim.rec) sim.log(`iov_iter_zero(${at}): ${bh.unwritten ? 'unwritten extent' : 'hole'} reads as zeros`);
+    if (io.user !== undefined && !(yield* io.user.toUser(0))) return -EFAULT;
   }
   if (needWmb && !k.flags.dax_io_no_zeroing && sim.rec) sim.log('wmb_pmem()');
   return 1;
@@ -365,9 +387,9 @@ function* genericFileDirectWrite(k: KernelState, inode: Inode, page: number, io:
 // v4.6, i_rwsem in v4.7, 9902af79c01a) around generic_write_checks() and
 // __generic_file_write_iter() -> generic_file_direct_write() (IOCB_DIRECT: a DAX file is
 // always direct; no buffered fallback for DAX).
-export function* ext4FileWriteIter(k: KernelState, inode: Inode, page: number, value: PageValue, ev: OpEvent): Generator<void, RwResult, void> {
+export function* ext4FileWriteIter(k: KernelState, inode: Inode, page: number, value: PageValue, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
   const sim = k.sim;
-  const io: Io = { ev, value, read: 0, record: null };
+  const io: Io = { ev, value, read: 0, record: null, user };
   yield* inode.iRwsem.downWrite(sim); // inode_lock()
   const ret = yield* genericFileDirectWrite(k, inode, page, io);
   inode.iRwsem.upWrite(sim);
@@ -382,13 +404,16 @@ export function* ext4FileWriteIter(k: KernelState, inode: Inode, page: number, v
 // ext4_ext_direct_IO() -> ext4_ind_direct_IO() in v4.6, ext4_direct_IO_read() in v4.7
 // (914f82a32d02) -> dax_do_io(ext4_dio_get_block, DIO_LOCKING), which takes inode_lock.
 // A read of 0 bytes (at or past EOF) returns `EOF`.
-export function* ext4FileReadIter(k: KernelState, inode: Inode, page: number, ev: OpEvent): Generator<void, RwResult, void> {
-  const io: Io = { ev, value: null, read: 0, record: null };
+export function* ext4FileReadIter(k: KernelState, inode: Inode, page: number, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
+  const io: Io = { ev, value: null, read: 0, record: null, user };
   // size = i_size_read(inode): generic_file_read_iter() only uses it to decide on a
   // buffered fallback after a short read, which it never does for DAX
   const err = yield* filemapWriteAndWaitRange(k, inode.mapping, { first: page, last: page });
   if (err) return errWord(err);
   const ret = yield* daxDoIo(k, inode, page, ext4DioGetBlock, true, io);
-  if (ret < 0) return errWord(ret);
+  if (ret < 0) {
+    ev.readStep = 0; // no data returned (e.g. the copy to the user buffer faulted)
+    return errWord(ret);
+  }
   return ret === 0 ? 'EOF' : io.read;
 }

@@ -48,7 +48,7 @@ export const BADBLOCK_KEYS = ['file', 'page'] as const;
 export const FINAL_KEYS = ['crash', 'files'] as const;
 
 /** The kind of value an op argument takes. */
-export type ArgKind = 'map' | 'file' | 'pin' | 'page' | 'pages' | 'count' | 'bool' | 'value' | 'name';
+export type ArgKind = 'map' | 'file' | 'pin' | 'page' | 'pages' | 'count' | 'bool' | 'value' | 'name' | 'userbuf';
 
 export interface ArgSpec {
   name: string;
@@ -63,8 +63,9 @@ export const OP_ARGS: Readonly<Record<OpKind, readonly ArgSpec[]>> = {
   fault: [a('map', 'map'), a('page', 'page'), a('write', 'bool', false), a('huge', 'bool', false)],
   load: [a('map', 'map'), a('page', 'page')],
   store: [a('map', 'map'), a('page', 'page'), a('value', 'value')],
-  read: [a('file', 'file'), a('page', 'page'), a('pages', 'count', false)],
-  write: [a('file', 'file'), a('page', 'page'), a('value', 'value'), a('pages', 'count', false)],
+  read: [a('file', 'file'), a('page', 'page'), a('pages', 'count', false), a('into', 'userbuf', false)],
+  // a write needs `value` or `from` (checked in op())
+  write: [a('file', 'file'), a('page', 'page'), a('value', 'value', false), a('pages', 'count', false), a('from', 'userbuf', false)],
   truncate: [a('file', 'file'), a('pages', 'pages')],
   punch: [a('file', 'file'), a('page', 'page'), a('pages', 'count', false)],
   fsync: [a('file', 'file')],
@@ -1162,6 +1163,17 @@ class Loader {
       else op.expect = results;
     }
     op.pos = first.keyPos;
+    if (kind === 'write' && ok) {
+      // value: the data itself; from: a page of a mapping the kernel copies it from (copy_from_user)
+      if ((op.value === undefined) === (op.from === undefined)) {
+        this.err(first.keyPos, op.value === undefined ? "write needs 'value' or 'from' (a page of a mapping to copy from)" : "write takes 'value' or 'from', not both");
+        ok = false;
+      }
+    }
+    if ((kind === 'write' || kind === 'read') && ok && (op.from !== undefined || op.into !== undefined) && op.pages !== 1) {
+      this.err(first.keyPos, `a ${kind} with a mapping as its buffer covers one page (pages: 1)`);
+      ok = false;
+    }
     return ok ? (op as unknown as Op) : undefined;
   }
 
@@ -1194,6 +1206,19 @@ class Loader {
         return this.bool(x);
       case 'value':
         return this.pageValue(x.value, x.valuePos, `'${s.name}'`);
+      case 'userbuf': {
+        if (!isMap(x.value)) {
+          this.expected(x.value, '{map: <map>, page: <page>}', `'${s.name}'`, x.valuePos);
+          return undefined;
+        }
+        const f = this.fields(x.value, ['map', 'page'], `in '${s.name}'`, ['map', 'page']);
+        const me = f.get('map');
+        const pe = f.get('page');
+        const map = me ? this.mapRef(me) : undefined;
+        const page = pe ? this.int(pe.value, pe.valuePos, "'page'", 0, LIMITS.pagesPerFile - 1, pageTooBig) : undefined;
+        if (map === undefined || page === undefined) return undefined;
+        return { map, page };
+      }
     }
   }
 

@@ -95,6 +95,12 @@ function argDescription(op: OpKind, arg: ArgSpec): string {
       return 'The new file size, in pages.';
     case 'punch.pages':
       return 'The number of pages to punch (default 1).';
+    case 'write.value':
+      return 'The content written: a short string token, or 0 for zeros (or give `from`).';
+    case 'write.from':
+      return 'Copy the data from a page of a mapping instead of `value`: copy_from_user() loads it, faulting the page in under the write\'s locks.';
+    case 'read.into':
+      return 'Copy the data into a page of a mapping: copy_to_user() stores it, faulting the page in (a write fault) under the read\'s locks.';
     case 'read.pages':
       return 'The number of pages read in one call (default 1); more than one needs the dax_iomap_rw path (v4.10+).';
     case 'write.pages':
@@ -156,6 +162,14 @@ function argSchema(op: OpKind, arg: ArgSpec): Schema {
       return bool(description);
     case 'value':
       return ref('pageValue', description);
+    case 'userbuf':
+      return {
+        description,
+        type: 'object',
+        required: ['map', 'page'],
+        additionalProperties: false,
+        properties: { map: identifier('Name of a mapping defined in setup.maps.'), page: pageIndex('Page index in the mapped file.') },
+      };
   }
 }
 

@@ -49,6 +49,12 @@ export interface BadBlock {
   pos: Pos;
 }
 
+/** A user buffer that is a page of a mapping: `{map, page}` (write's `from:`, read's `into:`). */
+export interface UserBuf {
+  map: string;
+  page: number;
+}
+
 interface OpBase {
   /** Allowed results; `undefined` when the op has no `expect:`. */
   expect?: ResultValue[];
@@ -59,8 +65,8 @@ export type Op =
   | (OpBase & { kind: 'fault'; map: string; page: number; write: boolean; huge: boolean })
   | (OpBase & { kind: 'load'; map: string; page: number })
   | (OpBase & { kind: 'store'; map: string; page: number; value: PageValue })
-  | (OpBase & { kind: 'read'; file: string; page: number; pages: number })
-  | (OpBase & { kind: 'write'; file: string; page: number; value: PageValue; pages: number })
+  | (OpBase & { kind: 'read'; file: string; page: number; pages: number; into?: UserBuf })
+  | (OpBase & { kind: 'write'; file: string; page: number; value?: PageValue; pages: number; from?: UserBuf })
   | (OpBase & { kind: 'truncate'; file: string; pages: number })
   | (OpBase & { kind: 'punch'; file: string; page: number; pages: number })
   | (OpBase & { kind: 'fallocate'; file: string; page: number; pages: number; keepSize: boolean })
