@@ -35,6 +35,7 @@ import {
 import { unmapMappingRange, type Vma } from './pagetable.js';
 import { clearUserHighpage, copyUserDax } from './cow.js';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
+import { RADIX_DAX_ZERO_PAGE, daxAssociateEntry, daxDisassociateEntry, daxEntrySize, vmInsertMixedMkwrite, vmInsertMixedZero } from './dax-pfn.js';
 import type { Inode, KernelState } from './state.js';
 import { bdevDirectAccess } from './media.js';
 
@@ -251,6 +252,7 @@ function* daxInvalidateMappingEntryV410(k: KernelState, mapping: AddressSpace, i
   const keep = !trunc && entry !== undefined && entry.kind === 'dax' &&
     (mapping.tree.tagGet(index, PAGECACHE_TAG_DIRTY) || mapping.tree.tagGet(index, PAGECACHE_TAG_TOWRITE));
   if (entry !== undefined && entry.kind === 'dax' && !keep) {
+    if (k.flags.dax_page_association) daxDisassociateEntry(k, entry, mapping, trunc); // d2c997c0f145 (v4.17)
     mapping.tree.delete(index);
     mapping.nrexceptional--;
     ret = 1;
@@ -289,7 +291,7 @@ function pageCacheDax(k: KernelState): PageCacheDax {
 // fs/dax.c dax_insert_mapping_entry(), v4.9–v4.13 (PTE entries, flags 0): a hole page is
 // unmapped, deleted from the page cache and replaced by the new locked entry; an EMPTY
 // (or zero) entry is replaced; a real entry already there is left alone and only tagged.
-function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number, flags: number): Generator<void, TreeEntry, void> {
+function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number | null, flags: number): Generator<void, TreeEntry, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
   const index = vmf.pgoff;
@@ -300,10 +302,19 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index, 1));
     yield* radixTreePreload(sim);
   } else if (daxIsZeroEntry(entry) && !(flags & RADIX_DAX_HZP)) {
-    throw new Error(`model: dax_insert_mapping_entry() over a zero entry at ${where(vma, index)}; HZP entries are not modelled`);
+    if (!k.flags.dax_zero_page_holes || daxIsPmdEntry(entry)) {
+      throw new Error(`model: dax_insert_mapping_entry() over a zero entry at ${where(vma, index)}; HZP entries are not modelled`);
+    }
+    // v4.14 (91d25ba8a6b0): "we are replacing a zero page with block mapping": unmap the 4k zero page
+    yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index, 1));
   }
   yield* mapping.treeLock.lock(sim);
   const newEntry = daxRadixLockedEntry(sim, block, flags);
+  if (k.flags.dax_page_association && entry.kind === 'dax' && daxEntrySize(entry) !== daxEntrySize(newEntry)) {
+    // v4.17 (d2c997c0f145): a size-class change moves page->mapping from the old pfns to the new ones
+    daxDisassociateEntry(k, entry, mapping, false);
+    daxAssociateEntry(k, newEntry, mapping, index);
+  }
   let result: TreeEntry = newEntry;
   let what: string;
   if (entry.kind === 'page') {
@@ -317,11 +328,12 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
       sim.violate('kernel-warn', `WARN_ON_ONCE(ret != entry) in dax_insert_mapping_entry(): ${where(vma, index)} holds ${describeEntry(ret)}, not the entry this fault locked`, 'dax_insert_mapping_entry');
     }
     mapping.tree.set(index, newEntry); // radix_tree_replace_slot()
-    what = 'replaced the empty entry';
+    what = `replaced the ${daxIsZeroEntry(entry) ? 'zero' : 'empty'} entry`;
   } else {
-    // "If a normal PTE or PMD entry is already in the tree, we leave it alone." The caller
-    // gets new_entry, which is not in the tree; its unlock looks the index up again.
-    result = newEntry;
+    // "If a normal PTE or PMD entry is already in the tree, we leave it alone." v4.9–v4.13:
+    // the caller gets new_entry, which is not in the tree; its unlock looks the index up
+    // again. v4.14 (91d25ba8a6b0) returns the entry that stays in the tree.
+    result = k.flags.dax_zero_page_holes ? entry : newEntry;
     what = `left ${describeEntry(entry)} in place`;
   }
   if (vmf.flags & FAULT_FLAG_WRITE) {
@@ -333,7 +345,7 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     radixTreePreloadEnd(sim);
     unlockPage(sim, entry); // "We don't need hole page anymore": unlock_page(); put_page()
   }
-  if (sim.rec) sim.log(`dax_insert_mapping_entry(${where(vma, index)}) -> blk ${block}, locked, ${what}`);
+  if (sim.rec) sim.log(`dax_insert_mapping_entry(${where(vma, index)}) -> ${block === null ? 'zero' : `blk ${block}`}, locked, ${what}`);
   return result;
 }
 
@@ -342,13 +354,16 @@ interface EntryRef {
   e: TreeEntry;
 }
 
-// fs/dax.c dax_insert_mapping(), v4.9–v4.11: dax_map_atomic() (the device never goes
-// away here), the tree entry, then vm_insert_mixed(): a write-protected PTE.
+// fs/dax.c dax_insert_mapping(), v4.9–v4.14 (inlined into the fault in v4.15, 1b5a1cb21e0c):
+// dax_map_atomic() (the device never goes away here), the tree entry, then
+// vm_insert_mixed(): a write-protected PTE; from v4.14 a write fault maps writable with
+// vm_insert_mixed_mkwrite() (91d25ba8a6b0's series).
 function* daxInsertMapping(k: KernelState, vma: Vma, vmf: Vmf, block: number, entryp: EntryRef): Generator<void, number, void> {
   // dax_map_atomic() (v4.12: dax_direct_access() in dax_iomap_pfn()): -EIO for a bad block, -EINVAL off a page boundary
   const err = bdevDirectAccess(k, block, 'dax_map_atomic');
   if (err) return err;
   entryp.e = yield* daxInsertMappingEntryV49(k, vma, vmf, entryp.e, block, 0);
+  if (k.flags.dax_zero_page_holes && vmf.flags & FAULT_FLAG_WRITE) return yield* vmInsertMixedMkwrite(k, vma, vmf.pgoff, block);
   return yield* vmInsertMixed(k, vma, vmf.pgoff, block);
 }
 
@@ -394,8 +409,21 @@ function* daxLoadHoleV410(k: KernelState, vma: Vma, entryp: EntryRef, vmf: Vmf):
   return ret;
 }
 
+// fs/dax.c dax_load_hole(), v4.14–v4.19 (91d25ba8a6b0; store ids 24324988927 (v4.14),
+// 3323916569 (4.19.y)): the locked EMPTY entry becomes a locked 4k ZERO entry
+// (dax_insert_mapping_entry(..., RADIX_DAX_ZERO_PAGE), not dirty), and the shared zero
+// page is mapped read-only with vm_insert_mixed(); its -EBUSY is ignored (v4.14: ret stays
+// VM_FAULT_NOPAGE; 4.19: vmf_insert_mixed() turns -EBUSY into VM_FAULT_NOPAGE).
+function* daxLoadHoleV414(k: KernelState, vma: Vma, entryp: EntryRef, vmf: Vmf): Generator<void, number, void> {
+  entryp.e = yield* daxInsertMappingEntryV49(k, vma, { ...vmf, flags: vmf.flags & ~FAULT_FLAG_WRITE }, entryp.e, null, RADIX_DAX_ZERO_PAGE);
+  yield* vmInsertMixedZero(k, vma, vmf.pgoff);
+  if (k.sim.rec) k.sim.log(`dax_load_hole: zero entry, zero page mapped`);
+  return VM_FAULT_NOPAGE;
+}
+
 /** dax_load_hole() of the version: the fault's return value, and whether the page stays locked for the caller (v4.9). */
 function* daxLoadHole(k: KernelState, vma: Vma, entryp: EntryRef, vmf: Vmf): Generator<void, { ret: number; lockedStatus: boolean }, void> {
+  if (k.flags.dax_zero_page_holes) return { ret: yield* daxLoadHoleV414(k, vma, entryp, vmf), lockedStatus: false }; // 91d25ba8a6b0 (v4.14)
   if (k.flags.dax_load_hole_finish_fault) {
     // f449b936f1af (v4.10)
     return { ret: yield* daxLoadHoleV410(k, vma, entryp, vmf), lockedStatus: false };

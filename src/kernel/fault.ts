@@ -513,6 +513,7 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
 
 // mm/memory.c wp_page_reuse(), v4.6–v4.7: make the PTE young, dirty and writable. Caller holds ptl.
 export function wpPageReuse(k: KernelState, vma: Vma, pgoff: number, orig: Pte): void {
+  if (orig.kind === 'zero') throw new Error(`model: wp_page_reuse() of the zero page at ${vma.name}:${pgoff}`);
   setPte(k, vma, pgoff, { ...orig, write: true, dirty: true });
   vma.ptl.unlock(k.sim);
   if (k.sim.rec) k.sim.log(`wp_page_reuse: ${vma.name}:${pgoff} -> ${describePte(vma.ptes.get(pgoff))}`);
@@ -561,7 +562,8 @@ function* doWpPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, orig: Pte
   const sim = k.sim;
   vma.ptl.unlock(sim);
   if (orig.kind === 'anon') throw new Error(`model: an anonymous page in the shared mapping ${vma.name}`);
-  if (orig.kind === 'pfn') {
+  // a pte_special/devmap PTE (a DAX pfn, or from v4.14 the zero page): vm_normal_page() is NULL
+  if (orig.kind === 'pfn' || orig.kind === 'zero') {
     // wp_pfn_shared(): ->pfn_mkwrite, then re-check the PTE under ptl
     const vmf: Vmf = { pgoff, flags: FAULT_FLAG_WRITE | FAULT_FLAG_MKWRITE, page: null, origPte: orig };
     const ret = yield* k.sim.fn('->pfn_mkwrite', fs.pfnMkwrite(k, vma, vmf));

@@ -6,17 +6,39 @@
 // writes to it (races-and-design.md 1.34); get_user_pages_longterm()
 // (2bb6d2837083, v4.15; 4.9.y by v4.9.140) refuses filesystem-DAX VMAs.
 //
-// Not modelled: get_user_pages_fast() (1.35, 1.36), dax_layout_busy_page() (v4.18).
+// get_user_pages_fast() (the generic mm/gup.c walk, v4.14–v4.19) is modelled at
+// the PTE level; from v4.18 the last put of a filesystem-DAX page wakes
+// whoever waits for it to go idle (generic_dax_pagefree() -> wake_up_var(),
+// 5fac7408d828), which is what ext4_break_layouts() (v4.19) sleeps on.
+//
+// Not modelled: gup-fast on PMDs (__gup_device_huge_pmd() and its re-check,
+// 1.35), the x86 arch/x86/mm/gup.c walk used before v4.13, a long-term pin
+// through gup-fast (FOLL_LONGTERM in gup-fast is v5.2, 1.36). The walk is
+// ordered against unmapping by its PTE re-check and by the x86 TLB-shootdown
+// IPI, which waits for gup-fast's interrupts-off walk (tlb.ts).
 import type { Sim } from '../sim/engine.js';
 import { SharedIntMap } from '../sim/shared.js';
+import { HashedWaitTable, autoremoveWakeFunction, wakeUp, waitqueueActive, type WaitQueueEntry } from '../sim/waitqueue.js';
 import type { PageValue } from '../scenario/types.js';
 import { FAULT_FLAG_WRITE, VM_FAULT_ERROR, VM_FAULT_OOM, handlePteFault, type FsOps } from './fault.js';
 import type { HolePage } from './mapping.js';
 import type { Vma } from './pagetable.js';
 import type { KernelState } from './state.js';
+import { localIrqDisable, localIrqEnable } from './tlb.js';
 
-/** What a pin holds a reference on: a pmem block's ZONE_DEVICE page, or a page-cache hole page. */
-export type Pinned = { kind: 'pfn'; block: number; file: string; page: number } | { kind: 'page'; page: HolePage };
+/** What a pin holds a reference on: a pmem block's ZONE_DEVICE page, a page-cache hole page, or (v4.14+) the shared zero page. */
+export type Pinned = { kind: 'pfn'; block: number; file: string; page: number } | { kind: 'page'; page: HolePage } | { kind: 'zero' };
+
+/** page->mapping / page->index of a filesystem-DAX page (v4.17+, dax_associate_entry()). */
+export interface PageAssoc {
+  file: string;
+  index: number;
+}
+
+/** The key of a wait_var_event() sleeper: the variable's address (here: the block whose _refcount it is). */
+export interface VarKey {
+  block: number;
+}
 
 /** Per-machine pin state: page refcounts of pmem blocks and the pins by name. */
 export class PinState {
@@ -25,9 +47,15 @@ export class PinState {
   readonly pins: SharedIntMap<Pinned>;
   /** pin name -> its key in `pins` */
   readonly names = new Map<string, number>();
+  /** block -> page->mapping/index of its ZONE_DEVICE page (v4.17+: dax_associate_entry()); absent = NULL */
+  readonly assoc: SharedIntMap<PageAssoc>;
+  /** kernel/sched/wait_bit.c bit_wait_table[WAIT_TABLE_SIZE] (WAIT_TABLE_BITS = 8), as __var_waitqueue() hashes into it */
+  readonly varWaitTable: HashedWaitTable<VarKey>;
   constructor(sim: Sim) {
     this.refs = new SharedIntMap<number>(sim);
     this.pins = new SharedIntMap<Pinned>(sim);
+    this.assoc = new SharedIntMap<PageAssoc>(sim);
+    this.varWaitTable = new HashedWaitTable<VarKey>(sim, 'bit_wait_table', 8);
   }
   key(name: string): number {
     let k = this.names.get(name);
@@ -55,13 +83,44 @@ function getPage(k: KernelState, block: number): void {
   p.refs.set(block, (p.refs.get(block) ?? 1) + 1);
 }
 
-// include/linux/mm.h put_page() on a ZONE_DEVICE page, v4.5–v4.17: the last put
-// brings the count back to 1 (idle); nothing waits for that before v4.18.
+/** A stand-in for &page->_refcount of a block's struct page (a vmemmap address; struct page is 64 bytes). */
+function refcountAddr(block: number): bigint {
+  return 0xffffea0000000000n + BigInt(block) * 64n;
+}
+
+/** __var_waitqueue(&page->_refcount): the bit_wait_table head the address hashes to. */
+export function varWaitqueue(k: KernelState, block: number) {
+  return pinState(k).varWaitTable.head(refcountAddr(block));
+}
+
+// kernel/sched/wait_bit.c var_wake_function(), v4.16–v4.19 (6b2bb7265f0b "sched/wait:
+// Introduce wait_var_event()"): only a waiter for this variable.
+export function varWakeFunction(entry: WaitQueueEntry<VarKey>, key: VarKey | null, sim: Sim): number {
+  if (key === null || entry.key === null || key.block !== entry.key.block) return 0;
+  return autoremoveWakeFunction(entry, null, sim);
+}
+
+// kernel/sched/wait_bit.c wake_up_var() -> __wake_up_bit(), v4.16–v4.19: a
+// waitqueue_active() peek, then __wake_up(wq, TASK_NORMAL, 1, &key).
+function wakeUpVar(k: KernelState, block: number): void {
+  const wq = varWaitqueue(k, block);
+  if (waitqueueActive(k.sim, wq)) wakeUp(k.sim, wq, 1, { block });
+}
+
+// include/linux/mm.h put_page() on a ZONE_DEVICE page:
+//   v4.5–v4.17: the last put brings the count back to 1 (idle); nothing waits for that.
+//   v4.18 (5fac7408d828, with "mm, dev_pagemap: introduce CONFIG_DEV_PAGEMAP_OPS"):
+//   put_devmap_managed_page(): when the count drops to 1 the pgmap's ->page_free()
+//   runs, for filesystem DAX generic_dax_pagefree() -> wake_up_var(&page->_refcount).
 function putPage(k: KernelState, block: number): void {
   const p = pinState(k);
   const n = (p.refs.get(block) ?? 1) - 1;
   if (n < 1) k.sim.violate('refcount', `put_page() on blk ${block} takes its page refcount below 1`, `under:${block}`);
   p.refs.set(block, Math.max(1, n));
+  if (n === 1 && k.flags.dax_layout_busy_page) {
+    if (k.sim.rec) k.sim.log(`put_devmap_managed_page(blk ${block}): refcount 1 -> generic_dax_pagefree(): wake_up_var(&page->_refcount)`);
+    wakeUpVar(k, block);
+  }
 }
 
 // mm/gup.c follow_page_pte(), v4.5–v4.17: under the PTE lock; a write pin needs a
@@ -75,6 +134,9 @@ function* followPagePte(k: KernelState, vma: Vma, pgoff: number, write: boolean)
     if (pte.kind === 'pfn') {
       getPage(k, pte.block);
       got = { kind: 'pfn', block: pte.block, file: vma.mapping.file, page: pgoff };
+    } else if (pte.kind === 'zero') {
+      // v4.14+: vm_normal_page() is NULL for the special zero-pfn PTE; is_zero_pfn() -> pte_page(), get_page()
+      got = { kind: 'zero' };
     } else if (pte.kind === 'page') {
       got = { kind: 'page', page: pte.page }; // a normal page: vm_normal_page() + get_page()
     } else {
@@ -97,11 +159,72 @@ function* getUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write:
   }
 }
 
+// mm/gup.c gup_pte_range() (CONFIG_HAVE_GENERIC_GUP with __HAVE_ARCH_PTE_SPECIAL), v4.13–v4.19
+// (store id 55928715667, a 4.14.y tree), for one page: read the PTE without any lock;
+// give up (the caller falls back to the slow path) unless pte_access_permitted(pte,
+// write); a devmap PTE pins its ZONE_DEVICE page (get_dev_pagemap()), another special
+// PTE (the zero page) gives up; take the reference (page_cache_get_speculative()), then
+// re-read the PTE: if it changed, drop the reference and give up. That re-check is what
+// lets dax_layout_busy_page() (v4.18) trust its unmap-then-scan: either the scan sees the
+// new reference, or gup-fast sees the cleared PTE. Runs with interrupts off.
+function* gupPteRange(k: KernelState, vma: Vma, pgoff: number, write: boolean): Generator<void, Pinned | null, void> {
+  const sim = k.sim;
+  yield; // pte_t pte = gup_get_pte(ptep): READ_ONCE(*ptep)
+  const pte = vma.ptes.get(pgoff);
+  if (pte === undefined || (write && !pte.write)) {
+    // !pte_access_permitted(pte, write): not present, or read-only for a write
+    if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): pte ${pte === undefined ? 'none' : 'read-only'} -> slow path`);
+    return null;
+  }
+  if (pte.kind === 'zero') {
+    // not pte_devmap() but pte_special(): goto pte_unmap
+    if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): pte_special (zero page) -> slow path`);
+    return null;
+  }
+  if (pte.kind === 'anon') throw new Error(`model: get_user_pages_fast on ${vma.name}'s anonymous page (pins of private mappings are refused up front)`);
+  yield; // page_cache_get_speculative(head): an atomic increment of the page's _refcount
+  if (pte.kind === 'pfn') getPage(k, pte.block);
+  if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): ${pte.kind === 'pfn' ? `get_page(blk ${pte.block}), page ref ${pinState(k).refs.peek(pte.block) ?? 1}` : `get_page(${pte.page.label})`}`);
+  yield; // if (unlikely(pte_val(pte) != pte_val(*ptep)))
+  if (vma.ptes.get(pgoff) !== pte) {
+    if (pte.kind === 'pfn') putPage(k, pte.block);
+    if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): pte changed under us -> put_page(), slow path`);
+    return null;
+  }
+  return pte.kind === 'pfn' ? { kind: 'pfn', block: pte.block, file: vma.mapping.file, page: pgoff } : { kind: 'page', page: pte.page };
+}
+
+// mm/gup.c get_user_pages_fast(start, 1, write, pages), v4.13–v4.19 (store id 55928715667;
+// mainline passes `write` to gup_pgd_range(), the 4.14.y copy's `1` is a 2020 stable
+// change): the lockless walk with interrupts off; if it pinned nothing,
+// get_user_pages_unlocked(): mmap_sem for read around the slow path (FOLL_WRITE for a
+// write). (get_user_pages_unlocked() may drop mmap_sem to retry a fault; the model's
+// slow path never does.)
+function* getUserPagesFast(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean): Generator<void, Pinned | number, void> {
+  localIrqDisable(k);
+  const got = yield* gupPteRange(k, vma, pgoff, write);
+  localIrqEnable(k);
+  if (got !== null) return got;
+  yield* k.mmapSem.downRead(k.sim);
+  const slow = yield* getUserPage(k, fs, vma, pgoff, write);
+  k.mmapSem.upRead(k.sim);
+  return slow;
+}
+
 /**
  * The `pin` op: a driver's down_read(mmap_sem); get_user_pages(_longterm)();
- * up_read(mmap_sem), as ib_umem_get() does. Returns `ok`, `EOPNOTSUPP` or `EFAULT`.
+ * up_read(mmap_sem), as ib_umem_get() does; with `fast`, get_user_pages_fast(), as
+ * direct I/O does. Returns `ok`, `EOPNOTSUPP` or `EFAULT`.
  */
-export function* pinUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean, longterm: boolean, name: string): Generator<void, string, void> {
+export function* pinUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean, longterm: boolean, name: string, fast = false): Generator<void, string, void> {
+  if (fast) {
+    const got = yield* getUserPagesFast(k, fs, vma, pgoff, write);
+    if (typeof got === 'number') return got === -12 ? 'ENOMEM' : 'EFAULT';
+    const p = pinState(k);
+    p.pins.set(p.key(name), got);
+    if (k.sim.rec) k.sim.log(`get_user_pages_fast(${vma.name}:${pgoff}${write ? ', write' : ''}) -> ${describePinned(k, got)}`);
+    return 'ok';
+  }
   yield* k.mmapSem.downRead(k.sim);
   // __get_user_pages(): find_extend_vma() finds no VMA for a munmap()ed map -> -EFAULT
   k.sim.touch(vma.obj, false);
@@ -123,10 +246,15 @@ export function* pinUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number,
   } else {
     const p = pinState(k);
     p.pins.set(p.key(name), got);
-    if (k.sim.rec) k.sim.log(`get_user_pages(${vma.name}:${pgoff}${write ? ', FOLL_WRITE' : ''}) -> ${got.kind === 'pfn' ? `blk ${got.block}, page ref ${pageRefCount(k, got.block)}` : got.page.label}`);
+    if (k.sim.rec) k.sim.log(`get_user_pages(${vma.name}:${pgoff}${write ? ', FOLL_WRITE' : ''}) -> ${describePinned(k, got)}`);
   }
   k.mmapSem.upRead(k.sim);
   return result;
+}
+
+function describePinned(k: KernelState, got: Pinned): string {
+  if (got.kind === 'pfn') return `blk ${got.block}, page ref ${pinState(k).refs.peek(got.block) ?? 1}`;
+  return got.kind === 'zero' ? 'the zero page' : got.page.label;
 }
 
 /**
@@ -147,6 +275,8 @@ export function* dmaWrite(k: KernelState, name: string, value: PageValue): Gener
     }
     b.content = value;
     if (k.sim.rec) k.sim.log(`dma ${name}: blk ${pin.block} = ${String(value)}`);
+  } else if (pin.kind === 'zero') {
+    if (k.sim.rec) k.sim.log(`dma ${name}: the shared zero page = ${String(value)} (not the file's block)`);
   } else if (k.sim.rec) {
     k.sim.log(`dma ${name}: ${pin.page.label} = ${String(value)} (a page-cache page, not the file's block)`);
   }
@@ -162,6 +292,6 @@ export function* unpinUserPage(k: KernelState, name: string): Generator<void, bo
   if (pin === null) return false;
   if (pin.kind === 'pfn') putPage(k, pin.block);
   p.pins.delete(key);
-  if (k.sim.rec) k.sim.log(`put_page(${pin.kind === 'pfn' ? `blk ${pin.block}` : pin.page.label})`);
+  if (k.sim.rec) k.sim.log(`put_page(${pin.kind === 'pfn' ? `blk ${pin.block}` : pin.kind === 'zero' ? 'zero page' : pin.page.label})`);
   return true;
 }

@@ -14,6 +14,7 @@ import { memoryFailure } from './media.js';
 import { errName } from './mapping.js';
 import { Vma } from './pagetable.js';
 import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
+import { tlbState } from './tlb.js';
 import { Inode, KernelState, type KernelHooks } from './state.js';
 import { ext4FileReadIter, ext4FileWriteIter, type UserCopy } from './rw.js';
 import { ext4DaxReadIter, ext4DaxWriteIter } from './rw-iomap.js';
@@ -107,6 +108,12 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw) say(op.pos, `a ${op.kind} of more than one page`);
       // v4.7–v4.8: CONFIG_FS_DAX_PMD depends on BROKEN (348e967ab07c), so a huge fault is a PTE fault
       if (op.kind === 'fault' && op.huge && !flags.dax_pmd_broken) say(op.pos, 'a PMD (huge) fault');
+      if (op.kind === 'pin' && op.fast) {
+        // the generic mm/gup.c walk (x86 since v4.13) is modelled; before it, x86 had arch/x86/mm/gup.c
+        if (!flags.dax_zero_page_holes) say(op.pos, 'get_user_pages_fast() (pin with fast: true; modelled from v4.14, the generic mm/gup.c walk)');
+        // FOLL_LONGTERM in gup-fast is v5.2 (races-and-design.md 1.36); v4.x has no such call
+        if (op.longterm) say(op.pos, 'a long-term pin through get_user_pages_fast() (pin with fast and longterm; FOLL_LONGTERM in gup-fast is v5.2)');
+      }
     }
   }
   return out;
@@ -162,6 +169,7 @@ export class Kernel {
     this.k.partitionMisaligned = (scn.partitionOffset ?? 0) % 4096 !== 0;
     if (this.k.partitionMisaligned && flags.bdev_dax_supported_mount_check) this.k.mountError = -22; // -EINVAL
     // pin names get their shared-object keys in the order the scenario writes them
+    tlbState(this.k); // its object id is allocated with the machine's
     const pins = pinState(this.k);
     for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'pin') pins.key(op.as);
     this.k.hooks = hooks(this.k);
@@ -285,7 +293,7 @@ export class Kernel {
         yield* k.sim.call('munmap', vmMunmap(k, k.vmas.get(op.map)!));
         return 'ok';
       case 'pin':
-        return yield* k.sim.call('get_user_pages', pinUserPage(k, this.fs, k.vmas.get(op.map)!, op.page, op.write, op.longterm, op.as));
+        return yield* k.sim.call(op.fast ? 'get_user_pages_fast' : 'get_user_pages', pinUserPage(k, this.fs, k.vmas.get(op.map)!, op.page, op.write, op.longterm, op.as, op.fast));
       case 'dma': {
         const pin = yield* dmaWrite(k, op.pin, op.value);
         if (pin === null) return 'no-pin';
@@ -382,6 +390,12 @@ export class Kernel {
           if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = ${String(v)} (${pte.page.label})`);
           return v;
         }
+        if (pte.kind === 'zero') {
+          // v4.14+ (91d25ba8a6b0): the shared zero page, mapped read-only
+          ev.readStep = k.sim.step;
+          if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = 0 (zero page)`);
+          return 0;
+        }
         if (pte.kind === 'page') {
           if (write) throw new Error('model: a hole page mapped writable');
           ev.readStep = k.sim.step;
@@ -441,7 +455,7 @@ export function describeOp(op: Op): string {
     case 'munmap':
       return `${op.kind} ${op.map}`;
     case 'pin':
-      return `pin ${op.map}:${op.page}${op.longterm ? ' longterm' : ''} as ${op.as}`;
+      return `pin ${op.map}:${op.page}${op.fast ? ' fast' : ''}${op.longterm ? ' longterm' : ''} as ${op.as}`;
     case 'dma':
       return `dma ${op.pin} ${String(op.value)}`;
     case 'unpin':

@@ -344,7 +344,9 @@ export interface EntryKey {
 export function describeEntry(e: TreeEntry | undefined): string {
   if (e === undefined) return 'no entry';
   if (e.kind === 'page') return e.label;
-  return `${e.block === null ? 'empty' : `blk ${e.block}`} entry${e.locked ? ' (locked)' : ''}`;
+  // RADIX_DAX_HZP / RADIX_DAX_ZERO_PAGE = 1 << 4 (v4.9+): a zero-page entry
+  const what = e.flags !== undefined && e.flags & (1 << 4) ? 'zero' : e.block === null ? 'empty' : `blk ${e.block}`;
+  return `${what} entry${e.locked ? ' (locked)' : ''}`;
 }
 
 // fs/dax.c dax_entry_waitqueue(), v4.7–v4.8: hash_long(mapping ^ index, DAX_WAIT_TABLE_BITS).

@@ -7,6 +7,7 @@ import { Spinlock } from '../sim/sync.js';
 import type { AddressSpace, HolePage } from './mapping.js';
 import type { PageValue } from '../scenario/types.js';
 import type { KernelState } from './state.js';
+import { flushTlbMmRange } from './tlb.js';
 
 /**
  * An anonymous page of a private mapping (do_cow_fault() / wp_page_copy()): DRAM,
@@ -44,7 +45,9 @@ export class AnonPage {
 export type Pte =
   | { readonly kind: 'pfn'; readonly block: number; readonly write: boolean; readonly dirty: boolean }
   | { readonly kind: 'page'; readonly page: HolePage; readonly write: boolean; readonly dirty: boolean }
-  | { readonly kind: 'anon'; readonly page: AnonPage; readonly write: boolean; readonly dirty: boolean };
+  | { readonly kind: 'anon'; readonly page: AnonPage; readonly write: boolean; readonly dirty: boolean }
+  // v4.14+ (91d25ba8a6b0): a read-only pte_special mapping of the shared 4k zero page (my_zero_pfn())
+  | { readonly kind: 'zero'; readonly write: false; readonly dirty: boolean };
 
 export class Vma {
   readonly name: string;
@@ -70,7 +73,7 @@ export class Vma {
 
 export function describePte(pte: Pte | undefined): string {
   if (pte === undefined) return 'none';
-  const target = pte.kind === 'pfn' ? `blk ${pte.block}` : pte.page.label;
+  const target = pte.kind === 'pfn' ? `blk ${pte.block}` : pte.kind === 'zero' ? 'zero page' : pte.page.label;
   // (an anon page's label names it as such)
   return `${target}${pte.write ? ' rw' : ' ro'}`;
 }
@@ -78,6 +81,7 @@ export function describePte(pte: Pte | undefined): string {
 function unlinkOld(k: KernelState, vma: Vma, page: number, old: Pte | undefined): void {
   if (old === undefined) return;
   const key = `${vma.name}:${page}`;
+  if (old.kind === 'zero') return; // the zero page is not rmapped (vm_normal_page() is NULL)
   if (old.kind === 'anon') {
     k.sim.touch(old.page.obj, true); // page_remove_rmap()
   } else if (old.kind === 'page') {
@@ -94,7 +98,9 @@ function unlinkOld(k: KernelState, vma: Vma, page: number, old: Pte | undefined)
 export function setPte(k: KernelState, vma: Vma, page: number, pte: Pte): void {
   unlinkOld(k, vma, page, vma.ptes.get(page));
   const key = `${vma.name}:${page}`;
-  if (pte.kind === 'anon') {
+  if (pte.kind === 'zero') {
+    // no rmap for the zero page
+  } else if (pte.kind === 'anon') {
     k.sim.touch(pte.page.obj, true); // page_add_new_anon_rmap()
   } else if (pte.kind === 'page') {
     pte.page.mapcount++;
@@ -141,6 +147,8 @@ export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first:
     }
     if (zapped.length > 0 && sim.rec) sim.log(`zap ${vma.name}:${zapped.join(',')}`);
     vma.ptl.unlock(sim);
+    // tlb_finish_mmu(): an x86 TLB flush waits for CPUs with interrupts off (gup-fast), tlb.ts
+    if (zapped.length > 0) yield* flushTlbMmRange(k);
   }
   mapping.iMmapRwsem.upWrite(sim);
 }

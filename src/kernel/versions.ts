@@ -187,6 +187,26 @@ export const FLAGS = {
     since: 'v4.15',
     mechanism: 'get_user_pages_longterm() refuses a filesystem-DAX VMA with -EOPNOTSUPP (device-DAX is allowed); backported to 4.9.y by v4.9.140. The pages are taken first and put back (src/kernel/gup.ts)',
   },
+  dax_zero_page_holes: {
+    commit: '91d25ba8a6b0 dax: use common 4k zero page for dax mmap reads',
+    since: 'v4.14',
+    mechanism: 'a read fault on a hole or unwritten extent inserts a locked 4k ZERO entry (RADIX_DAX_ZERO_PAGE) and maps the shared zero page read-only (vm_insert_mixed()) instead of a page-cache hole page; dax_insert_mapping_entry() unmaps the zero page before replacing a ZERO entry with a block; dax_pfn_mkwrite() is gone: ->pfn_mkwrite is the filesystem fault handler, and write faults map with vm_insert_mixed_mkwrite() (mm: add vm_insert_mixed_mkwrite(), same series)',
+  },
+  dax_page_association: {
+    commit: 'd2c997c0f145 fs, dax: use page->mapping to warn if truncate collides with a busy page',
+    since: 'v4.17',
+    mechanism: 'entries hold pfns (3fe0791c295c dax: store pfns in the radix); dax_insert_mapping_entry() sets page->mapping/index of a new block entry (dax_associate_entry(), WARN_ON_ONCE(page->mapping)); deleting it clears them (dax_disassociate_entry(), WARN_ON_ONCE(trunc && page_ref_count(page) > 1))',
+  },
+  dax_layout_busy_page: {
+    commit: '5fac7408d828 mm, fs, dax: handle layout changes to pinned dax mappings',
+    since: 'v4.18',
+    mechanism: 'dax_layout_busy_page() unmaps the whole file and returns the first page of a tree entry whose refcount is above 1; the last put_page() of a filesystem-DAX page calls generic_dax_pagefree() -> wake_up_var(&page->_refcount). XFS calls it in v4.18; ext4 from v4.19 (ext4_break_layouts)',
+  },
+  ext4_break_layouts: {
+    commit: '430657b6be89 ext4: handle layout changes to pinned DAX mappings',
+    since: 'v4.19',
+    mechanism: 'ext4 truncate and hole punch call ext4_break_layouts() with i_mmap_sem held for write before dropping the page cache: while dax_layout_busy_page() finds a busy page, drop i_mmap_sem, sleep in ___wait_var_event() until its refcount is 1, retake i_mmap_sem and look again',
+  },
 } as const satisfies Record<string, FlagInfo>;
 
 export type FlagName = keyof typeof FLAGS;
@@ -230,6 +250,10 @@ const V4_6: Flags = {
   dax_invalidate_unmaps: false,
   dax_grab_relookup_after_preload: false,
   gup_longterm_refuses_fsdax: false,
+  dax_zero_page_holes: false,
+  dax_page_association: false,
+  dax_layout_busy_page: false,
+  ext4_break_layouts: false,
   ext4_dax_io_prezero: false,
   dax_io_no_zeroing: false,
   dax_do_io_no_writeback: false,
@@ -278,10 +302,11 @@ const V4_12: Flags = {
   ext4_dax_write_excl: true,
   dax_invalidate_unmaps: true,
 };
-const V4_14: Flags = { ...V4_12 };
+const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true };
 const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true };
-const V4_18: Flags = { ...V4_15 };
-const V4_19: Flags = { ...V4_18, memory_failure_dev_pagemap: true };
+// v4.17's pfn entries and page association (3fe0791c295c, d2c997c0f145) are in the next profile
+const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true };
+const V4_19: Flags = { ...V4_18, ext4_break_layouts: true, memory_failure_dev_pagemap: true };
 
 export const PROFILES: readonly Profile[] = [
   { name: 'v4.6', summary: 'before entry locking: get_block-based __dax_fault, hole pages in the page cache, i_mmap_lock in the fault path', flags: V4_6 },
@@ -310,12 +335,14 @@ export const PROFILES: readonly Profile[] = [
     summary: 'entry lock before ->iomap_begin again (13e451fdc1af) and the jbd2 handle back in ext4_dax_huge_fault(); grab_mapping_entry() re-looks-up after the preload (e11f8b7b6c4e, v4.11)',
     flags: V4_12,
   },
-  // v4.14 – v4.19: the profiles exist so that scenarios can name them; each gets the
-  // flags of the mechanisms that changed in it as those mechanisms are modelled.
-  { name: 'v4.14', summary: 'as v4.12 for the mechanisms modelled so far', flags: V4_14 },
+  { name: 'v4.14', summary: '4k holes are ZERO entries mapping the shared zero page, and write-protect faults are full DAX faults (91d25ba8a6b0)', flags: V4_14 },
   { name: 'v4.15', summary: 'get_user_pages_longterm() refuses filesystem-DAX VMAs (2bb6d2837083)', flags: V4_15 },
-  { name: 'v4.18', summary: 'as v4.15 for the mechanisms modelled so far', flags: V4_18 },
-  { name: 'v4.19', summary: 'memory_failure() handles filesystem-DAX pages (6100e34b2526); otherwise as v4.18 for the mechanisms modelled so far', flags: V4_19 },
+  {
+    name: 'v4.18',
+    summary: 'pfn entries with page->mapping association and the truncate-vs-busy-page WARN (d2c997c0f145, v4.17); dax_layout_busy_page() and the idle-page wakeup (5fac7408d828), which ext4 does not call yet',
+    flags: V4_18,
+  },
+  { name: 'v4.19', summary: 'ext4 truncate and hole punch wait for pinned pages to go idle (ext4_break_layouts, 430657b6be89); memory_failure() handles filesystem-DAX pages (6100e34b2526)', flags: V4_19 },
 ];
 
 export function findProfile(name: string): Profile | undefined {

@@ -71,7 +71,7 @@ export const OP_ARGS: Readonly<Record<OpKind, readonly ArgSpec[]>> = {
   fsync: [a('file', 'file')],
   msync: [a('map', 'map')],
   munmap: [a('map', 'map')],
-  pin: [a('map', 'map'), a('page', 'page'), a('longterm', 'bool', false), a('write', 'bool', false), a('as', 'name')],
+  pin: [a('map', 'map'), a('page', 'page'), a('longterm', 'bool', false), a('write', 'bool', false), a('as', 'name'), a('fast', 'bool', false)],
   dma: [a('pin', 'pin'), a('value', 'value')],
   unpin: [a('pin', 'pin')],
   poison: [a('file', 'file'), a('page', 'page')],

@@ -55,7 +55,7 @@ const OP_DOC: Readonly<Record<OpKind, { description: string; example: Record<str
   },
   pin: {
     description:
-      'get_user_pages() (or get_user_pages_longterm() when `longterm`) of one page of the mapping, as a driver does before DMA. Result: a pin handle named by `as`, or an error such as EOPNOTSUPP.',
+      'get_user_pages() (get_user_pages_longterm() when `longterm`, get_user_pages_fast() when `fast`) of one page of the mapping, as a driver does before DMA. Result: a pin handle named by `as`, or an error such as EOPNOTSUPP.',
     example: { map: 'm', page: 0, longterm: true, as: 'p0' },
   },
   dma: {
@@ -91,6 +91,8 @@ function argDescription(op: OpKind, arg: ArgSpec): string {
       return 'Pin for writing, FOLL_WRITE (default false).';
     case 'pin.longterm':
       return 'Use get_user_pages_longterm(), which refuses filesystem-DAX pages from v4.9.140 (default false).';
+    case 'pin.fast':
+      return 'Use get_user_pages_fast(), as direct I/O does: a lockless page-table walk that re-checks the PTE after taking its reference, falling back to get_user_pages() (default false; modelled from v4.14).';
     case 'truncate.pages':
       return 'The new file size, in pages.';
     case 'punch.pages':

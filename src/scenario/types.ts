@@ -73,7 +73,7 @@ export type Op =
   | (OpBase & { kind: 'fsync'; file: string })
   | (OpBase & { kind: 'msync'; map: string })
   | (OpBase & { kind: 'munmap'; map: string })
-  | (OpBase & { kind: 'pin'; map: string; page: number; longterm: boolean; write: boolean; as: string })
+  | (OpBase & { kind: 'pin'; map: string; page: number; longterm: boolean; write: boolean; as: string; fast: boolean })
   | (OpBase & { kind: 'dma'; pin: string; value: PageValue })
   | (OpBase & { kind: 'unpin'; pin: string })
   | (OpBase & { kind: 'poison'; file: string; page: number })

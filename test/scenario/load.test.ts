@@ -184,7 +184,7 @@ threads:
       { kind: 'dma', pin: 'p0', value: 'D', expect: ['ok', 'EIO'] },
     ],
     [
-      { kind: 'pin', map: 'm', page: 0, longterm: true, write: false, as: 'p0', expect: ['EOPNOTSUPP'] },
+      { kind: 'pin', map: 'm', page: 0, longterm: true, write: false, as: 'p0', fast: false, expect: ['EOPNOTSUPP'] },
       { kind: 'unpin', pin: 'p0' },
       { kind: 'poison', file: 'a', page: 3 },
       { kind: 'clear', file: 'a', page: 3 },

@@ -11,6 +11,7 @@ import {
 import type { Vma } from '../pagetable.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
+import { ext4BreakLayouts } from '../layout.js';
 import { IOMAP_FAULT, IOMAP_WRITE, daxFaultV49, daxIomapFault, daxPfnMkwriteV49Plus, type Iomap, type IomapOps } from '../dax-iomap.js';
 
 /** Per-run ext4 superblock state: freeze protection and the journal, as lockdep sees them. */
@@ -211,7 +212,9 @@ function* ext4DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
 export const ext4Ops: FsOps = {
   fault: ext4DaxFault,
   pageMkwrite: ext4DaxFault,
-  pfnMkwrite: ext4DaxPfnMkwrite,
+  // v4.14 (91d25ba8a6b0, which removed dax_pfn_mkwrite()): `.pfn_mkwrite = ext4_dax_fault`
+  // (4.19 table, store id 48065734641): a write to a read-only DAX PTE is a full DAX fault
+  pfnMkwrite: (k, vma, vmf) => (k.flags.dax_zero_page_holes ? ext4DaxFault(k, vma, vmf) : ext4DaxPfnMkwrite(k, vma, vmf)),
   getBlock: (k, vma, page, create) => {
     const inode = k.inode(vma.mapping.file);
     // dax_entry_lock and the get_block rewrite landed together in the v4.7 series (7cb476f834d0)
@@ -247,6 +250,8 @@ export function* ext4SetattrSize(k: KernelState, inode: Inode, newSize: number):
     if (sim.rec) sim.log(`i_size_write(${inode.name}, ${newSize})`);
   }
   if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
+  // v4.19 (430657b6be89): "rc = ext4_break_layouts(inode);" before the page cache goes
+  if (k.flags.ext4_break_layouts) yield* sim.fn('ext4_break_layouts', ext4BreakLayouts(k, inode));
   yield* k.sim.fn('truncate_pagecache', truncatePagecache(k, inode.mapping, inode.size));
   if (shrink) yield* ext4Truncate(k, inode);
   if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upWrite(sim);
@@ -304,6 +309,8 @@ export function* ext4PunchHole(k: KernelState, inode: Inode, first: number, coun
   }
   const last = Math.min(first + count, inode.size) - 1;
   if (k.flags.ext4_i_mmap_sem) yield* inode.iMmapSem.downWrite(sim);
+  // v4.19 (430657b6be89): "ret = ext4_break_layouts(inode);" after down_write(i_mmap_sem)
+  if (k.flags.ext4_break_layouts) yield* sim.fn('ext4_break_layouts', ext4BreakLayouts(k, inode));
   yield* k.sim.fn('truncate_pagecache_range', truncatePagecacheRange(k, inode.mapping, first, last));
   sb.handle.acquire(sim);
   const freed = yield* ext4RemoveSpace(k, inode, first, last);
