@@ -206,6 +206,12 @@ function* getUserPagesFast(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, w
   localIrqEnable(k);
   if (got !== null) return got;
   yield* k.mmapSem.downRead(k.sim);
+  // __get_user_pages(): find_extend_vma() finds no VMA for a munmap()ed map -> -EFAULT
+  k.sim.touch(vma.obj, false);
+  if (vma.unmapped) {
+    k.mmapSem.upRead(k.sim);
+    return -14;
+  }
   const slow = yield* getUserPage(k, fs, vma, pgoff, write);
   k.mmapSem.upRead(k.sim);
   return slow;

@@ -2,6 +2,7 @@
 // the partial-unmap and VMA-splitting paths of do_munmap() never run here.
 import type { KernelState } from './state.js';
 import { clearPte, type Vma } from './pagetable.js';
+import { flushTlbMmRange } from './tlb.js';
 
 // mm/mmap.c vm_munmap() -> do_munmap(), v4.6–v4.19 (down_write_killable() of
 // mmap_sem since v4.8; a fatal signal is not modelled, so both are down_write):
@@ -27,6 +28,8 @@ export function* vmMunmap(k: KernelState, vma: Vma): Generator<void, number, voi
   for (const page of zapped) clearPte(k, vma, page);
   if (sim.rec) sim.log(`munmap ${vma.name}: zap ${zapped.length ? zapped.join(',') : 'nothing'}`);
   vma.ptl.unlock(sim);
+  // tlb_finish_mmu(): the x86 TLB flush waits for CPUs with interrupts off (gup-fast), tlb.ts
+  if (zapped.length > 0) yield* flushTlbMmRange(k);
   // free_pgtables() -> unlink_file_vma()
   const mapping = vma.mapping;
   yield* mapping.iMmapRwsem.downWrite(sim);
