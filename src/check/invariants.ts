@@ -7,6 +7,7 @@ import type { Kernel, OpEvent } from '../kernel/kernel.js';
 import type { KernelHooks, KernelState, WriteRecord } from '../kernel/state.js';
 import type { Pte, Vma } from '../kernel/pagetable.js';
 import { pageRefCount } from '../kernel/gup.js';
+import { journalCrash } from '../kernel/journal.js';
 import type { FinalSpec, PageValue } from '../scenario/types.js';
 
 export const INVARIANTS: ReadonlyArray<{ id: string; promise: string; checked: boolean }> = [
@@ -241,10 +242,21 @@ function checkLostWrites(k: KernelState, crash: boolean): void {
 export function checkFinal(kernel: Kernel, final: FinalSpec | null): void {
   const k = kernel.k;
   const crash = final?.crash === true;
-  if (crash) k.pmem.powerFail();
+  if (crash) {
+    k.pmem.powerFail();
+    journalCrash(k); // journal replay keeps only committed metadata (src/kernel/journal.ts)
+  }
   checkPrivateBeyondEof(k);
   checkLostWrites(k, crash);
   if (final === null) return;
+  for (const [file, pages] of final.allocated) {
+    const inode = k.inode(file);
+    for (const page of pages) {
+      if (page < inode.peekSize() && inode.extents.peek(page) !== undefined) continue;
+      k.sim.current = null;
+      k.sim.violate('final-state', `${file}:${page} has no block after the ${crash ? 'crash' : 'run'}, expected one (final.allocated)`, `${file}:${page}:allocated`);
+    }
+  }
   for (const [file, pages] of final.files) {
     for (const [page, want] of pages) {
       const got = contentAfter(k, file, page);

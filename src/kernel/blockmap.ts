@@ -9,6 +9,7 @@ import type { Sim } from '../sim/engine.js';
 import type { Block } from './pmem.js';
 import { pmemDriverWrite } from './media.js';
 import type { Extent, Inode, KernelState } from './state.js';
+import { ext4UpdateInodeFsyncTrans } from './journal.js';
 
 /** The EXT4_GET_BLOCKS_* flags the DAX paths pass. */
 export interface MapFlags {
@@ -79,12 +80,14 @@ export function* ext4MapBlocks(k: KernelState, inode: Inode, page: number, f: Ma
       const ext: Extent = { block: b.nr, unwritten: f.unwritExt };
       inode.extents.set(page, ext);
       if (!ext.unwritten && f.zero) pmemDriverWrite(k, b, 0); // ext4_issue_zeroout() -> sb_issue_zeroout(): through the driver
+      ext4UpdateInodeFsyncTrans(k, inode); // the allocation is in the running transaction (journal.ts)
       res = { extent: ext, isNew: true };
     }
   } else if (again.unwritten && f.convert) {
     const ext: Extent = { block: again.block, unwritten: false };
     inode.extents.set(page, ext);
     if (f.zero) pmemDriverWrite(k, k.pmem.block(ext.block), 0); // ext4_issue_zeroout()
+    ext4UpdateInodeFsyncTrans(k, inode);
     res = { extent: ext, isNew: true };
   } else {
     res = { extent: again, isNew: false };
@@ -106,6 +109,7 @@ export function* ext4RemoveSpace(k: KernelState, inode: Inode, first: number, la
     freeBlock(k, k.pmem.block(ext.block));
     freed.push(ext.block);
   }
+  if (freed.length) ext4UpdateInodeFsyncTrans(k, inode);
   inode.iDataSem.upWrite(k.sim);
   return freed;
 }

@@ -23,12 +23,12 @@ import {
   type WaitQueueHead,
 } from '../sim/waitqueue.js';
 import {
-  EBUSY, EIO, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
+  EBUSY, EIO, ENOMEM, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
   radixTreePreload, radixTreePreloadEnd, unlockPage, wakeExceptionalEntryFunc,
   type AddressSpace, type DaxEntry, type EntryKey, type HolePage, type PageCacheDax, type TreeEntry,
 } from './mapping.js';
 import {
-  FAULT_FLAG_WRITE, VM_FAULT_DAX_LOCKED, VM_FAULT_DONE_COW, VM_FAULT_ERROR, VM_FAULT_LOCKED, VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS,
+  FAULT_FLAG_WRITE, VM_FAULT_DAX_LOCKED, VM_FAULT_DONE_COW, VM_FAULT_ERROR, VM_FAULT_LOCKED, VM_FAULT_MAJOR, VM_FAULT_NEEDDSYNC, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_SIGBUS,
   errToFault, faultName, finishFault, finishMkwriteFault, getBlockLogged, iSizeRead, vmInsertMixed, where,
   type FsOps, type Vmf,
 } from './fault.js';
@@ -38,6 +38,7 @@ import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
 import { RADIX_DAX_ZERO_PAGE, daxAssociateEntry, daxDisassociateEntry, daxEntrySize, vmInsertMixedMkwrite, vmInsertMixedZero } from './dax-pfn.js';
 import type { Inode, KernelState } from './state.js';
 import { bdevDirectAccess } from './media.js';
+import { vfsFsyncRange } from './writeback.js';
 
 // ---------------------------------------------------------------------------
 // Entry encoding, include/linux/dax.h v4.9–v4.13 (store id 39084630357):
@@ -517,6 +518,8 @@ export interface Iomap {
   block: number | null;
   /** IOMAP_F_NEW: allocated by this call */
   isNew: boolean;
+  /** IOMAP_F_DIRTY (v4.15+): the inode has metadata a datasync must still commit */
+  dirty?: boolean;
 }
 
 /** struct iomap_ops: the filesystem half of an iomap fault. */
@@ -584,6 +587,8 @@ export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf
   let major = 0;
   let ret = 0;
   let lockedStatus = false;
+  // v4.15 (caa51d26f85c): dax_fault_is_synchronous(): IOMAP_WRITE, VM_SYNC and IOMAP_F_DIRTY
+  const sync = k.flags.dax_map_sync && write && vma.vmSync && iomap.dirty === true;
   if (cow !== null) {
     if (iomap.type === 'mapped') yield* copyUserDax(k, vma, vmf.pgoff, iomap.block!, cow);
     else clearUserHighpage(k, cow); // IOMAP_HOLE, IOMAP_UNWRITTEN
@@ -597,6 +602,17 @@ export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf
       ret = yield* daxCowLockedStatusGen(k, vma, vmf, entryp.e);
       lockedStatus = true;
     }
+  } else if (iomap.type === 'mapped' && sync) {
+    if (iomap.isNew) major = VM_FAULT_MAJOR;
+    // "If we are doing synchronous page fault and inode needs fsync, we can insert PTE into page
+    // tables only after that happens. Skip insertion for now and return the pfn so that caller
+    // can insert it after fsync is done." The entry goes in clean (dirty = write && !sync).
+    // (v4.15's `dirty` argument, "dax: Allow tuning whether dax_insert_mapping_entry() dirties
+    // entry", is write && !sync: here the model's insert gets the fault without FAULT_FLAG_WRITE)
+    entryp.e = yield* daxInsertMappingEntryV49(k, vma, { ...vmf, flags: vmf.flags & ~FAULT_FLAG_WRITE }, entryp.e, iomap.block!, 0);
+    vmf.syncPfn = iomap.block!;
+    ret = VM_FAULT_NEEDDSYNC | major;
+    if (sim.rec) sim.log(`dax_iomap_fault: synchronous fault, blk ${iomap.block} not mapped yet -> VM_FAULT_NEEDDSYNC`);
   } else if (iomap.type === 'mapped') {
     if (iomap.isNew) major = VM_FAULT_MAJOR; // IOMAP_F_NEW: count_vm_event(PGMAJFAULT)
     error = yield* daxInsertMapping(k, vma, vmf, iomap.block!, entryp);
@@ -671,6 +687,45 @@ function* daxPfnMkwriteV410(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
   yield* finishMkwriteFault(k, vma, vmf);
   yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, locked);
   return VM_FAULT_NOPAGE;
+}
+
+// fs/dax.c dax_insert_pfn_mkwrite(vmf, PE_SIZE_PTE, pfn), v4.15–v4.19 (store id 3323916569;
+// v4.15–v4.17 form in the `-` lines of id 28186067315): under tree_lock wait for the entry;
+// "Did we race with someone splitting entry or so?" — no entry, or not a PTE-sized one
+// (dax_is_pte_entry(): any entry without RADIX_DAX_PMD; the pfn is not compared): pass the
+// wakeup on, VM_FAULT_NOPAGE (the access faults again); else tag it DIRTY, lock it, map the pfn
+// writable with vm_insert_mixed_mkwrite() (its -EBUSY is VM_FAULT_NOPAGE too), unlock.
+function* daxInsertPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf, block: number): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  const index = vmf.pgoff;
+  yield* mapping.treeLock.lock(sim);
+  const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
+  if (entry === undefined || entry.kind !== 'dax' || daxIsPmdEntry(entry)) {
+    putUnlockedMappingEntryV49(k, mapping, index, entry);
+    mapping.treeLock.unlock(sim);
+    if (sim.rec) sim.log(`dax_insert_pfn_mkwrite(${where(vma, index)}): ${describeEntry(entry)} -> VM_FAULT_NOPAGE`);
+    return VM_FAULT_NOPAGE;
+  }
+  mapping.tree.tagSet(index, PAGECACHE_TAG_DIRTY);
+  const locked = lockSlot(sim, mapping, index, entry);
+  mapping.treeLock.unlock(sim);
+  if (sim.rec) sim.log(`dax_insert_pfn_mkwrite(${where(vma, index)}): ${describeEntry(entry)} tagged DIRTY, locked`);
+  const err = yield* vmInsertMixedMkwrite(k, vma, index, block);
+  yield* putLockedMappingEntryV49(k, mapping, index, locked);
+  return err === -ENOMEM ? VM_FAULT_OOM : VM_FAULT_NOPAGE;
+}
+
+// fs/dax.c dax_finish_sync_fault(vmf, PE_SIZE_PTE, pfn), v4.15–v4.19 (store id 3323916569;
+// "dax: Implement dax_finish_sync_fault()", id believed 71eab6dfd91e, not verified): called by
+// the filesystem after its journal handle is stopped, still under its fault lock:
+// vfs_fsync_range(file, start, start + PAGE_SIZE - 1, datasync = 1) — the flush and the
+// journal commit that make the new block's allocation durable — then the PTE.
+export function* daxFinishSyncFault(k: KernelState, vma: Vma, vmf: Vmf, block: number): Generator<void, number, void> {
+  const inode = k.inode(vma.mapping.file);
+  const err = yield* vfsFsyncRange(k, inode, { first: vmf.pgoff, last: vmf.pgoff });
+  if (err) return VM_FAULT_SIGBUS;
+  return yield* daxInsertPfnMkwrite(k, vma, vmf, block);
 }
 
 /** dax_pfn_mkwrite() of the v4.9+ kernels. */

@@ -25,6 +25,8 @@ export const VM_FAULT_WRITE = 0x0008;
 export const VM_FAULT_DAX_LOCKED = 0x1000;
 /** v4.10–v4.19 (b1aa812b2108): ->fault has fully handled COW (0x1000 in the kernel, where VM_FAULT_DAX_LOCKED no longer exists) */
 export const VM_FAULT_DONE_COW = 0x2000;
+/** include/linux/mm.h, v4.15+ (caa51d26f85c's series): "->fault did not modify page tables and needs fsync() to complete (for synchronous page faults in DAX)" (0x2000 in the kernel; the model's VM_FAULT_DONE_COW holds that bit) */
+export const VM_FAULT_NEEDDSYNC = 0x4000;
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS;
 
 export const FAULT_FLAG_WRITE = 0x01;
@@ -45,6 +47,8 @@ export interface Vmf {
   cowPage?: AnonPage | null;
   /** vmf->entry: the locked DAX entry a COW fault returns with VM_FAULT_DAX_LOCKED (v4.7–v4.9) */
   entry?: TreeEntry | null;
+  /** the pfn (block) dax_iomap_fault() hands back with VM_FAULT_NEEDDSYNC (its `pfn_t *pfnp`, v4.15+) */
+  syncPfn?: number;
 }
 
 /** What a filesystem's get_block reports (the buffer_head state bits the DAX code reads). */
@@ -74,6 +78,7 @@ export function faultName(ret: number): string {
   if (ret & VM_FAULT_DAX_LOCKED) parts.push('VM_FAULT_DAX_LOCKED');
   if (ret & VM_FAULT_DONE_COW) parts.push('VM_FAULT_DONE_COW');
   if (ret & VM_FAULT_WRITE) parts.push('VM_FAULT_WRITE');
+  if (ret & VM_FAULT_NEEDDSYNC) parts.push('VM_FAULT_NEEDDSYNC');
   if (ret & VM_FAULT_MAJOR) parts.push('VM_FAULT_MAJOR');
   return parts.length ? parts.join('|') : '0';
 }

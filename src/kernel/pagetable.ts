@@ -57,6 +57,8 @@ export class Vma {
   readonly ptes: SharedIntMap<Pte>;
   /** the split page-table lock of the PTE page (pte_lockptr()); one PTE page covers the small files of a scenario */
   readonly ptl: Spinlock;
+  /** VM_SYNC: mapped with MAP_SHARED_VALIDATE | MAP_SYNC (v4.15, b6fb293f2497) */
+  vmSync = false;
   /** munmap()ed: detached from the mm, so find_vma() no longer finds it (read and written under mmap_sem) */
   unmapped = false;
   /** the shared object standing for the VMA's place in the mm (find_vma()) */

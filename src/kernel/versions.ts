@@ -187,6 +187,11 @@ export const FLAGS = {
     since: 'v4.15',
     mechanism: 'get_user_pages_longterm() refuses a filesystem-DAX VMA with -EOPNOTSUPP (device-DAX is allowed); backported to 4.9.y by v4.9.140. The pages are taken first and put back (src/kernel/gup.ts)',
   },
+  dax_map_sync: {
+    commit: 'b6fb293f2497 mm: Define MAP_SYNC and VM_SYNC flags',
+    since: 'v4.15',
+    mechanism: 'mmap(MAP_SHARED_VALIDATE | MAP_SYNC) gives a VM_SYNC mapping (before it, MAP_SHARED_VALIDATE is an unknown map type and mmap fails with EINVAL); ext4_iomap_begin() reports IOMAP_F_DIRTY while the inode\'s datasync transaction is uncommitted; a write fault that allocates on a VM_SYNC mapping inserts a clean entry, maps nothing and returns VM_FAULT_NEEDDSYNC (caa51d26f85c dax, iomap: Add support for synchronous faults); ext4 then calls dax_finish_sync_fault(): vfs_fsync_range() of the page (commits the journal), and dax_insert_pfn_mkwrite() dirties and relocks the entry and maps the pfn writable',
+  },
   dax_zero_page_holes: {
     commit: '91d25ba8a6b0 dax: use common 4k zero page for dax mmap reads',
     since: 'v4.14',
@@ -251,6 +256,7 @@ const V4_6: Flags = {
   dax_grab_relookup_after_preload: false,
   gup_longterm_refuses_fsdax: false,
   dax_zero_page_holes: false,
+  dax_map_sync: false,
   dax_page_association: false,
   dax_layout_busy_page: false,
   ext4_break_layouts: false,
@@ -303,7 +309,7 @@ const V4_12: Flags = {
   dax_invalidate_unmaps: true,
 };
 const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true };
-const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true };
+const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true };
 // v4.17's pfn entries and page association (3fe0791c295c, d2c997c0f145) are in the next profile
 const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true };
 const V4_19: Flags = { ...V4_18, ext4_break_layouts: true, memory_failure_dev_pagemap: true };
@@ -336,7 +342,7 @@ export const PROFILES: readonly Profile[] = [
     flags: V4_12,
   },
   { name: 'v4.14', summary: '4k holes are ZERO entries mapping the shared zero page, and write-protect faults are full DAX faults (91d25ba8a6b0)', flags: V4_14 },
-  { name: 'v4.15', summary: 'get_user_pages_longterm() refuses filesystem-DAX VMAs (2bb6d2837083)', flags: V4_15 },
+  { name: 'v4.15', summary: 'get_user_pages_longterm() refuses filesystem-DAX VMAs (2bb6d2837083); MAP_SYNC: synchronous write faults commit the journal before mapping (b6fb293f2497, caa51d26f85c)', flags: V4_15 },
   {
     name: 'v4.18',
     summary: 'pfn entries with page->mapping association and the truncate-vs-busy-page WARN (d2c997c0f145, v4.17); dax_layout_busy_page() and the idle-page wakeup (5fac7408d828), which ext4 does not call yet',

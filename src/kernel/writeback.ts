@@ -29,6 +29,7 @@ import { describePte, setPte, type Vma } from './pagetable.js';
 import {
   daxIsEmptyEntry, daxIsZeroEntry, getUnlockedMappingEntryV49, lockSlot, putLockedMappingEntryV49, putUnlockedMappingEntryV49,
 } from './dax-iomap.js';
+import { jbd2CompleteTransaction } from './journal.js';
 
 /** A byte range in pages, both ends inclusive (loff_t lstart, lend >> PAGE_SHIFT). */
 export interface PageRange {
@@ -304,6 +305,7 @@ export function* filemapWriteAndWaitRange(k: KernelState, mapping: AddressSpace,
 function* ext4SyncFile(k: KernelState, inode: Inode, range: PageRange): Generator<void, number, void> {
   const ret = yield* filemapWriteAndWaitRange(k, inode.mapping, range);
   if (ret) return ret;
+  yield* jbd2CompleteTransaction(k, inode); // journal.ts: commits the inode's datasync transaction
   if (k.sim.rec) k.sim.log(`ext4_sync_file(${inode.name}): jbd2_complete_transaction(), blkdev_issue_flush()`);
   return 0;
 }

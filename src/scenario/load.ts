@@ -45,7 +45,7 @@ export const SETUP_KEYS = ['files', 'maps', 'badblocks', 'partition_offset'] as 
 export const FILE_KEYS = ['pages', 'written', 'unwritten', 'huge'] as const;
 export const MAP_KEYS = ['file', 'private', 'sync'] as const;
 export const BADBLOCK_KEYS = ['file', 'page'] as const;
-export const FINAL_KEYS = ['crash', 'files'] as const;
+export const FINAL_KEYS = ['crash', 'files', 'allocated'] as const;
 
 /** The kind of value an op argument takes. */
 export type ArgKind = 'map' | 'file' | 'pin' | 'page' | 'pages' | 'count' | 'bool' | 'value' | 'name' | 'userbuf';
@@ -1268,7 +1268,7 @@ class Loader {
     const m = this.asMap(e, "'final'");
     if (!m) return null;
     const f = this.fields(m, FINAL_KEYS, 'in final', []);
-    const spec: FinalSpec = { crash: false, files: new Map(), pos: e.keyPos };
+    const spec: FinalSpec = { crash: false, files: new Map(), allocated: new Map(), pos: e.keyPos };
     const crash = f.get('crash');
     if (crash) {
       spec.crash = this.bool(crash) ?? false;
@@ -1300,6 +1300,30 @@ class Loader {
               else pages.set(n, v);
             }
           }
+        }
+      }
+    }
+    const allocated = f.get('allocated');
+    if (allocated) {
+      const am = this.asMap(allocated, "'allocated' in final");
+      if (am) {
+        for (const x of this.entries(am, 'in final.allocated')) {
+          if (this.filesKnown && !this.files.has(x.key)) {
+            const names = [...this.files.keys()].filter((k) => IDENT_RE.test(k));
+            this.err(x.keyPos, `unknown file ${q(x.key)} (${names.length ? `files defined: ${list(names)}` : 'no files defined in setup.files'})`);
+          }
+          const where = dotted('final.allocated', x.key);
+          const seq = this.asSeq(x, `file ${q(x.key)} in final.allocated`);
+          if (!seq) continue;
+          const pages: number[] = [];
+          for (const item of seq.items) {
+            const p = this.pos(item, x.valuePos);
+            const n = this.int(this.deref(item), p, `a page in ${where}`, 0, LIMITS.pagesPerFile - 1, pageTooBig);
+            if (n === undefined) continue;
+            if (pages.includes(n)) this.err(p, `duplicate page ${n} in ${where}`);
+            else pages.push(n);
+          }
+          spec.allocated.set(x.key, pages);
         }
       }
     }

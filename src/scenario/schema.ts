@@ -374,6 +374,13 @@ export function scenarioSchema(vocab: Vocabulary): object {
           },
           examples: [{ a: { 0: 'X' } }],
         },
+        allocated: {
+          description: 'Pages that must have a block allocated after the run (and crash), per file: the block map is what survives, whatever the data (generic/470 checks only this).',
+          type: 'object',
+          propertyNames: { pattern: IDENT_RE.source },
+          additionalProperties: { type: 'array', items: { type: 'integer', minimum: 0 }, uniqueItems: true },
+          examples: [{ a: [0, 1] }],
+        },
       },
     },
     verdict: {

@@ -96,6 +96,8 @@ export interface FinalSpec {
   crash: boolean;
   /** file -> page -> expected content */
   files: Map<string, Map<number, PageValue>>;
+  /** file -> pages that must have a block (an extent) after the run and crash: metadata durability, as generic/470 checks it */
+  allocated: Map<string, number[]>;
   pos: Pos;
   crashPos?: Pos;
 }

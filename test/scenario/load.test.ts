@@ -112,6 +112,7 @@ test('the DESIGN §3 example loads into the expected structure', () => {
     final: {
       crash: true,
       files: new Map([['a', new Map([[0, 'X']])]]),
+      allocated: new Map(),
       pos: { line: 25, col: 1 },
       crashPos: { line: 26, col: 10 },
     },

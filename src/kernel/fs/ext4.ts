@@ -5,14 +5,15 @@
 import { LockdepMap } from '../../sim/sync.js';
 import { LOOKUP, ext4MapBlocks, ext4RemoveSpace, type MapResult } from '../blockmap.js';
 import {
-  FAULT_FLAG_WRITE, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
+  FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
   type Bh, type FsOps, type Vmf,
 } from '../fault.js';
 import type { Vma } from '../pagetable.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
 import { ext4BreakLayouts } from '../layout.js';
-import { IOMAP_FAULT, IOMAP_WRITE, daxFaultV49, daxIomapFault, daxPfnMkwriteV49Plus, type Iomap, type IomapOps } from '../dax-iomap.js';
+import { ext4InodeDatasyncDirty, ext4UpdateInodeFsyncTrans } from '../journal.js';
+import { IOMAP_FAULT, IOMAP_WRITE, daxFaultV49, daxFinishSyncFault, daxIomapFault, daxPfnMkwriteV49Plus, type Iomap, type IomapOps } from '../dax-iomap.js';
 
 /** Per-run ext4 superblock state: freeze protection and the journal, as lockdep sees them. */
 export class Ext4Sb {
@@ -111,9 +112,11 @@ function* ext4IomapBegin(k: KernelState, inode: Inode, page: number, flags: numb
     r = yield* ext4MapBlocks(k, inode, page, LOOKUP);
   }
   if (typeof r === 'number') return r;
-  if (r.extent === null) return { type: 'hole', block: null, isNew: false };
+  // v4.15 (MAP_SYNC series): "iomap->flags = 0; if (ext4_inode_datasync_dirty(inode)) iomap->flags |= IOMAP_F_DIRTY;"
+  const dirty = k.flags.dax_map_sync && ext4InodeDatasyncDirty(k, inode);
+  if (r.extent === null) return { type: 'hole', block: null, isNew: false, dirty };
   // EXT4_MAP_NEW -> IOMAP_F_NEW
-  return { type: r.extent.unwritten ? 'unwritten' : 'mapped', block: r.extent.block, isNew: r.isNew };
+  return { type: r.extent.unwritten ? 'unwritten' : 'mapped', block: r.extent.block, isNew: r.isNew, dirty };
 }
 
 // fs/ext4/inode.c ext4_iomap_end(), v4.10–v4.19: "if (!(flags & IOMAP_WRITE) || (flags &
@@ -177,6 +180,8 @@ function* ext4DaxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, numb
   else result = yield* daxFaultV47(k, ext4Ops, vma, vmf);
   if (write) {
     if (handle) sb.handle.release(sim);
+    // v4.15 (MAP_SYNC): "if (result & VM_FAULT_NEEDDSYNC) result = dax_finish_sync_fault(vmf, pe_size, pfn);"
+    if (result & VM_FAULT_NEEDDSYNC) result = yield* sim.fn('dax_finish_sync_fault', daxFinishSyncFault(k, vma, vmf, vmf.syncPfn!));
     mmapSemUpRead(k, inode);
     sb.pagefault.release(sim);
   } else {
@@ -245,6 +250,7 @@ export function* ext4SetattrSize(k: KernelState, inode: Inode, newSize: number):
     sb.handle.acquire(sim);
     yield* inode.iDataSem.downWrite(sim);
     inode.setSize(newSize); // i_size_write() under i_data_sem
+    ext4UpdateInodeFsyncTrans(k, inode); // i_disksize in the handle's transaction (journal.ts)
     inode.iDataSem.upWrite(sim);
     sb.handle.release(sim);
     if (sim.rec) sim.log(`i_size_write(${inode.name}, ${newSize})`);
