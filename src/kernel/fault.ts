@@ -639,6 +639,12 @@ export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, w
       if (k.sim.rec) k.sim.log(`find_vma(${vma.name}) -> NULL: bad_area`);
       return VM_FAULT_SIGSEGV;
     }
+    if (write && !vma.vmWrite) {
+      // access_error(): a write to a VMA without VM_WRITE -> bad_area_access_error() -> SIGSEGV
+      k.mmapSem.upRead(k.sim);
+      if (k.sim.rec) k.sim.log(`access_error(${vma.name}): write to a PROT_READ mapping: bad_area_access_error`);
+      return VM_FAULT_SIGSEGV;
+    }
     const ret = yield* k.sim.fn('handle_mm_fault', handlePteFault(k, fs, vma, pgoff, flags));
     if (ret & VM_FAULT_RETRY) {
       if (flags & FAULT_FLAG_ALLOW_RETRY) {

@@ -11,8 +11,11 @@
 // whoever waits for it to go idle (generic_dax_pagefree() -> wake_up_var(),
 // 5fac7408d828), which is what ext4_break_layouts() (v4.19) sleeps on.
 //
+// Before v4.13 x86 had its own walk (arch/x86/mm/gup.c): no PTE re-check, and
+// until ef947b2 (v4.11) no permission check for DAX PTEs (S6, generic/462).
+//
 // Not modelled: gup-fast on PMDs (__gup_device_huge_pmd() and its re-check,
-// 1.35), the x86 arch/x86/mm/gup.c walk used before v4.13, a long-term pin
+// 1.35), a long-term pin
 // through gup-fast (FOLL_LONGTERM in gup-fast is v5.2, 1.36). The walk is
 // ordered against unmapping by its PTE re-check and by the x86 TLB-shootdown
 // IPI, which waits for gup-fast's interrupts-off walk (tlb.ts).
@@ -151,6 +154,8 @@ function* followPagePte(k: KernelState, vma: Vma, pgoff: number, write: boolean)
 // it in (faultin_page(): handle_mm_fault() with FAULT_FLAG_WRITE for FOLL_WRITE,
 // no FAULT_FLAG_ALLOW_RETRY) and try again. The caller holds mmap_sem for read.
 function* getUserPage(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean): Generator<void, Pinned | number, void> {
+  // check_vma_flags(): FOLL_WRITE on a VMA without VM_WRITE (and no FOLL_FORCE) -> -EFAULT
+  if (write && !vma.vmWrite) return -14;
   for (;;) {
     const page = yield* followPagePte(k, vma, pgoff, write);
     if (page !== null) return page;
@@ -194,6 +199,39 @@ function* gupPteRange(k: KernelState, vma: Vma, pgoff: number, write: boolean): 
   return pte.kind === 'pfn' ? { kind: 'pfn', block: pte.block, file: vma.mapping.file, page: pgoff } : { kind: 'page', page: pte.page };
 }
 
+// arch/x86/mm/gup.c gup_pte_range(), v4.6–v4.12 (x86 had its own gup-fast until e585513b76f7,
+// v4.13; store id 193822716, the text before ef947b2), for one page: no re-check of the PTE after
+// the reference is taken. Before ef947b2 "x86, mm: fix gup_pte_range() vs DAX mappings" (v4.11,
+// Cc stable; store ids 25003963496, 68720061765) a pte_devmap() PTE is taken without
+// pte_allows_gup(), so a write pin of a read-only DAX PTE succeeds ("This allows writes to
+// read-only mappings, and bypasses the DAX cacheline dirty tracking due to missed 'mkwrite'
+// faults"); after it, pte_allows_gup() (present, user, and RW for a write) comes first.
+function* gupPteRangeX86(k: KernelState, vma: Vma, pgoff: number, write: boolean): Generator<void, Pinned | null, void> {
+  const sim = k.sim;
+  yield; // pte_t pte = gup_get_pte(ptep)
+  const pte = vma.ptes.get(pgoff);
+  const allowsGup = pte !== undefined && (!write || pte.write); // pte_allows_gup(pte_val(pte), write)
+  if (k.flags.x86_gup_pte_allows_gup_first && !allowsGup) {
+    if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): !pte_allows_gup -> slow path`);
+    return null;
+  }
+  if (pte !== undefined && pte.kind === 'pfn') {
+    // pte_devmap(pte): get_dev_pagemap(); then get_page()
+    yield;
+    getPage(k, pte.block);
+    if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): pte_devmap -> get_page(blk ${pte.block}), page ref ${pinState(k).refs.peek(pte.block) ?? 1}${allowsGup ? '' : ' (a read-only PTE, for a write)'}`);
+    return { kind: 'pfn', block: pte.block, file: vma.mapping.file, page: pgoff };
+  }
+  if (!allowsGup || pte === undefined || pte.kind === 'zero') {
+    // "} else if (!pte_allows_gup(pte_val(pte), write) || pte_special(pte)) {"
+    if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): ${pte === undefined ? 'pte none' : '!pte_allows_gup'} -> slow path`);
+    return null;
+  }
+  yield;
+  if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): get_page(${pte.page.label})`);
+  return { kind: 'page', page: pte.page };
+}
+
 // mm/gup.c get_user_pages_fast(start, 1, write, pages), v4.13–v4.19 (store id 55928715667;
 // mainline passes `write` to gup_pgd_range(), the 4.14.y copy's `1` is a 2020 stable
 // change): the lockless walk with interrupts off; if it pinned nothing,
@@ -202,7 +240,8 @@ function* gupPteRange(k: KernelState, vma: Vma, pgoff: number, write: boolean): 
 // slow path never does.)
 function* getUserPagesFast(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean): Generator<void, Pinned | number, void> {
   localIrqDisable(k);
-  const got = yield* gupPteRange(k, vma, pgoff, write);
+  // e585513b76f7 (v4.13): x86 uses the generic mm/gup.c walk
+  const got = k.flags.gup_fast_generic ? yield* gupPteRange(k, vma, pgoff, write) : yield* gupPteRangeX86(k, vma, pgoff, write);
   localIrqEnable(k);
   if (got !== null) return got;
   yield* k.mmapSem.downRead(k.sim);

@@ -115,8 +115,6 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       // v4.7–v4.8: CONFIG_FS_DAX_PMD depends on BROKEN (348e967ab07c), so a huge fault is a PTE fault
       if (op.kind === 'fault' && op.huge && !flags.dax_pmd_broken) say(op.pos, 'a PMD (huge) fault');
       if (op.kind === 'pin' && op.fast) {
-        // the generic mm/gup.c walk (x86 since v4.13) is modelled; before it, x86 had arch/x86/mm/gup.c
-        if (!flags.dax_zero_page_holes) say(op.pos, 'get_user_pages_fast() (pin with fast: true; modelled from v4.14, the generic mm/gup.c walk)');
         // FOLL_LONGTERM in gup-fast is v5.2 (races-and-design.md 1.36); v4.x has no such call
         if (op.longterm) say(op.pos, 'a long-term pin through get_user_pages_fast() (pin with fast and longterm; FOLL_LONGTERM in gup-fast is v5.2)');
       }
@@ -160,6 +158,7 @@ export class Kernel {
       const inode = this.k.inode(m.file);
       const vma = new Vma(sim, m.name, inode.mapping, !m.private);
       vma.vmSync = m.sync; // MAP_SHARED_VALIDATE | MAP_SYNC (v4.15; refused before in unsupported())
+      vma.vmWrite = !m.readonly; // PROT_READ only
       this.k.vmas.set(m.name, vma);
       inode.mapping.iMmap.push(vma);
     }

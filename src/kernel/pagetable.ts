@@ -59,6 +59,8 @@ export class Vma {
   readonly ptl: Spinlock;
   /** VM_SYNC: mapped with MAP_SHARED_VALIDATE | MAP_SYNC (v4.15, b6fb293f2497) */
   vmSync = false;
+  /** VM_WRITE: mapped with PROT_WRITE (setup `readonly: true` clears it) */
+  vmWrite = true;
   /** munmap()ed: detached from the mm, so find_vma() no longer finds it (read and written under mmap_sem) */
   unmapped = false;
   /** the shared object standing for the VMA's place in the mm (find_vma()) */

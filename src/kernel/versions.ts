@@ -187,6 +187,16 @@ export const FLAGS = {
     since: 'v4.15',
     mechanism: 'get_user_pages_longterm() refuses a filesystem-DAX VMA with -EOPNOTSUPP (device-DAX is allowed); backported to 4.9.y by v4.9.140. The pages are taken first and put back (src/kernel/gup.ts)',
   },
+  x86_gup_pte_allows_gup_first: {
+    commit: 'ef947b2 x86, mm: fix gup_pte_range() vs DAX mappings (7-hex id as xfstests generic/462 cites it)',
+    since: 'v4.11',
+    mechanism: 'the x86 get_user_pages_fast() walk checks pte_allows_gup() (present, user, writable for a write) before taking a pte_devmap() page; before, a DAX PTE was taken without it, so a write pin of a read-only DAX mapping succeeded. Cc: stable; in the v4.9.140 profile as a 4.9.y backport (the 4.9.y release is not verified)',
+  },
+  gup_fast_generic: {
+    commit: 'e585513b76f7 x86/mm/gup: Switch GUP to the generic get_user_page_fast() implementation',
+    since: 'v4.13',
+    mechanism: 'get_user_pages_fast() on x86 is the generic mm/gup.c walk: pte_access_permitted() first, a pte_special() PTE that is not devmap (the zero page) gives up, and after taking the reference the PTE is read again and the reference dropped if it changed; before, arch/x86/mm/gup.c took the reference without re-checking',
+  },
   dax_map_sync: {
     commit: 'b6fb293f2497 mm: Define MAP_SYNC and VM_SYNC flags',
     since: 'v4.15',
@@ -257,6 +267,8 @@ const V4_6: Flags = {
   gup_longterm_refuses_fsdax: false,
   dax_zero_page_holes: false,
   dax_map_sync: false,
+  x86_gup_pte_allows_gup_first: false,
+  gup_fast_generic: false,
   dax_page_association: false,
   dax_layout_busy_page: false,
   ext4_break_layouts: false,
@@ -307,8 +319,10 @@ const V4_12: Flags = {
   ext4_dax_cow_fault_not_write: true,
   ext4_dax_write_excl: true,
   dax_invalidate_unmaps: true,
+  x86_gup_pte_allows_gup_first: true,
 };
-const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true };
+// v4.13's switch of x86 to the generic gup-fast (e585513b76f7) is in the next profile
+const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true, gup_fast_generic: true };
 const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true };
 // v4.17's pfn entries and page association (3fe0791c295c, d2c997c0f145) are in the next profile
 const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true };
@@ -328,8 +342,8 @@ export const PROFILES: readonly Profile[] = [
   },
   {
     name: 'v4.9.140',
-    summary: 'the 4.9 stable branch of the seeds: v4.9 plus get_user_pages_longterm() (2bb6d2837083) and the hole-insert wake-all (965d004af540, Cc: stable # 4.7+)',
-    flags: { ...V4_9, gup_longterm_refuses_fsdax: true, dax_hole_insert_wake_all: true },
+    summary: 'the 4.9 stable branch of the seeds: v4.9 plus get_user_pages_longterm() (2bb6d2837083), the hole-insert wake-all (965d004af540, Cc: stable # 4.7+) and the gup-fast permission check for DAX PTEs (ef947b2, Cc: stable)',
+    flags: { ...V4_9, gup_longterm_refuses_fsdax: true, dax_hole_insert_wake_all: true, x86_gup_pte_allows_gup_first: true },
   },
   {
     name: 'v4.10',

@@ -43,7 +43,7 @@ export const KEBAB_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const TOP_KEYS = ['name', 'description', 'refs', 'kernel', 'fs', 'setup', 'threads', 'final', 'expect'] as const;
 export const SETUP_KEYS = ['files', 'maps', 'badblocks', 'partition_offset'] as const;
 export const FILE_KEYS = ['pages', 'written', 'unwritten', 'huge'] as const;
-export const MAP_KEYS = ['file', 'private', 'sync'] as const;
+export const MAP_KEYS = ['file', 'private', 'sync', 'readonly'] as const;
 export const BADBLOCK_KEYS = ['file', 'page'] as const;
 export const FINAL_KEYS = ['crash', 'files', 'allocated'] as const;
 
@@ -1027,7 +1027,7 @@ class Loader {
     entries.forEach((x, i) => {
       if (i === LIMITS.maps) this.err(x.keyPos, `too many maps: ${entries.length} (the limit is ${LIMITS.maps})`);
       this.keyIdent(x, 'map');
-      const ms: MapSetup = { name: x.key, file: '', private: false, sync: false, pos: x.keyPos };
+      const ms: MapSetup = { name: x.key, file: '', private: false, sync: false, readonly: false, pos: x.keyPos };
       this.maps.set(x.key, ms);
       out.push(ms);
       const mm = this.asMap(x, `map ${q(x.key)}`);
@@ -1039,6 +1039,8 @@ class Loader {
       if (priv) ms.private = this.bool(priv) ?? false;
       const sync = f.get('sync');
       if (sync) ms.sync = this.bool(sync) ?? false;
+      const ro = f.get('readonly');
+      if (ro) ms.readonly = this.bool(ro) ?? false;
     });
     return out;
   }

@@ -295,6 +295,7 @@ export function scenarioSchema(vocab: Vocabulary): object {
         file: identifier('Name of the file mapped, from setup.files.'),
         private: bool('MAP_PRIVATE instead of MAP_SHARED (default false).'),
         sync: bool('MAP_SYNC (default false).'),
+        readonly: bool('PROT_READ only (default false: PROT_READ | PROT_WRITE): a store gets SIGSEGV, a write pin EFAULT.'),
       },
     },
     badblock: {

@@ -40,6 +40,8 @@ export interface MapSetup {
   file: string;
   private: boolean;
   sync: boolean;
+  /** PROT_READ only (no VM_WRITE): stores fault with SIGSEGV, write pins fail */
+  readonly: boolean;
   pos: Pos;
 }
 

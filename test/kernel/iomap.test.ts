@@ -34,7 +34,7 @@ test('profiles v4.9, v4.9.140, v4.10 and v4.12 switch the mechanisms where the c
   assert.equal(v49.dax_radix_pmd_entries, true);
   for (const f of NEW_FLAGS.filter((x) => x !== 'dax_radix_pmd_entries')) assert.equal(v49[f], false, `v4.9 ${f}`);
   // v4.9.140: v4.9 with the longterm-pin refusal and the stable backport of 965d004af540
-  assert.deepEqual(v49s, { ...v49, gup_longterm_refuses_fsdax: true, dax_hole_insert_wake_all: true });
+  assert.deepEqual(v49s, { ...v49, gup_longterm_refuses_fsdax: true, dax_hole_insert_wake_all: true, x86_gup_pte_allows_gup_first: true });
   // v4.10
   for (const f of ['ext4_dax_iomap_fault', 'ext4_dax_fault_no_handle', 'dax_iomap_begin_before_entry_lock', 'dax_load_hole_finish_fault',
     'dax_hole_insert_wake_all', 'dax_invalidate_entry_wake_one', 'dax_pfn_mkwrite_under_entry_lock'] as FlagName[]) {
@@ -46,7 +46,7 @@ test('profiles v4.9, v4.9.140, v4.10 and v4.12 switch the mechanisms where the c
   // ...and ff5462e39ca1 (v4.11), cd656375f946 (test/kernel/rw-iomap.test.ts)
   assert.deepEqual(v412, {
     ...v410, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true, ext4_dax_cow_fault_not_write: true,
-    ext4_dax_write_excl: true, dax_invalidate_unmaps: true,
+    ext4_dax_write_excl: true, dax_invalidate_unmaps: true, x86_gup_pte_allows_gup_first: true,
   });
 });
 

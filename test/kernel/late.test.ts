@@ -152,14 +152,47 @@ test('get_user_pages_fast: a writable PTE is pinned without mmap_sem; a read-onl
   }
 });
 
-test('get_user_pages_fast is refused before v4.14 and as a long-term pin', () => {
-  const scn = scenario(FAST(''));
-  const v412 = unsupported(scn, findProfile('v4.12')!.flags, 'v4.12');
-  assert.equal(v412.length, 1);
-  assert.match(v412[0]!.message, /get_user_pages_fast\(\).*not modelled yet under v4\.12/);
-  assert.deepEqual(unsupported(scn, findProfile('v4.19')!.flags, 'v4.19'), []);
+test('get_user_pages_fast as a long-term pin is refused (FOLL_LONGTERM in gup-fast is v5.2)', () => {
   const lt = scenario(FAST('').replace('fast: true,', 'fast: true, longterm: true,'));
-  assert.match(unsupported(lt, findProfile('v4.19')!.flags, 'v4.19')[0]!.message, /FOLL_LONGTERM in gup-fast is v5\.2/);
+  const d = unsupported(lt, findProfile('v4.19')!.flags, 'v4.19');
+  assert.equal(d.length, 1);
+  assert.match(d[0]!.message, /FOLL_LONGTERM in gup-fast is v5\.2/);
+  assert.deepEqual(unsupported(scenario(FAST('')), findProfile('v4.9')!.flags, 'v4.9'), []);
+});
+
+const RO = `
+name: ro
+setup:
+  files: {a: {pages: 1, written: {0: A}}}
+  maps: {r: {file: a, readonly: true}}
+threads:
+  t:
+    - load: {map: r, page: 0, expect: A}
+    - pin: {map: r, page: 0, fast: true, write: true, as: p, expect: [ok, EFAULT]}
+    - dma: {pin: p, value: Z, expect: [ok, no-pin]}
+    - store: {map: r, page: 0, value: S, expect: SIGSEGV}
+`;
+
+test('x86 gup-fast before ef947b2 (v4.9, v4.10) pins a read-only DAX PTE for writing; after it, and in the generic walk, the write pin of a PROT_READ mapping fails with EFAULT', () => {
+  const old = run(scenario(RO), { kernel: 'v4.10', seed: '0', record: true });
+  assert.deepEqual(old.violations, []);
+  assert.ok(inOrder(events(old), ['t: gup_pte_range(r:0): pte_devmap -> get_page(blk 0), page ref 2 (a read-only PTE, for a write)', 't: dma p: blk 0 = Z', 't: access_error(r): write to a PROT_READ mapping']));
+  for (const kernel of ['v4.9.140', 'v4.12', 'v4.19']) {
+    const r = run(scenario(RO), { kernel, seed: '0', record: true });
+    assert.deepEqual(r.violations, [], kernel);
+    const ev = events(r);
+    assert.ok(ev.some((e) => /gup_pte_range\(r:0\): (!pte_allows_gup|pte read-only) -> slow path/.test(e)), kernel);
+    assert.ok(inOrder(ev, ['t: pin -> EFAULT', 't: dma -> no-pin']), kernel);
+  }
+});
+
+test('x86 gup-fast before v4.13 takes the reference without re-reading the PTE', () => {
+  const scn = scenario(FAST('    - store: {map: m, page: 0, value: S}'));
+  const r = run(scn, { kernel: 'v4.12', seed: '0', record: true });
+  assert.deepEqual(r.violations, []);
+  const ev = events(r);
+  assert.ok(ev.some((e) => e.includes('gup_pte_range(m:0): pte_devmap -> get_page(blk 0), page ref 2')));
+  assert.ok(!ev.some((e) => e.includes('pte changed under us')));
 });
 
 const PIN = (op: string, pinOps: string) => `
@@ -267,4 +300,12 @@ threads:
     assert.ok(inOrder(ev, ['dio: gup_pte_range(m:0): get_page(blk 0)', 'fs: zap m:0', 'fs: waits in flush_tlb_mm_range: waits for dio to take the IPI', 'dio: gup_pte_range(m:0): pte changed under us -> put_page(), slow path']));
   }
   assert.ok(shown, 'some seed below 1000 shows the IPI wait');
+});
+
+test('profiles v4.14, v4.15, v4.18 and v4.19 turn on the mechanisms where the commits landed', () => {
+  const f = (n: string) => findProfile(n)!.flags;
+  assert.deepEqual(f('v4.14'), { ...f('v4.12'), dax_zero_page_holes: true, gup_fast_generic: true });
+  assert.deepEqual(f('v4.15'), { ...f('v4.14'), gup_longterm_refuses_fsdax: true, dax_map_sync: true });
+  assert.deepEqual(f('v4.18'), { ...f('v4.15'), dax_page_association: true, dax_layout_busy_page: true });
+  assert.deepEqual(f('v4.19'), { ...f('v4.18'), ext4_break_layouts: true, memory_failure_dev_pagemap: true });
 });

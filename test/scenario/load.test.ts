@@ -86,9 +86,9 @@ test('the DESIGN §3 example loads into the expected structure', () => {
       { name: 'd', pages: 1024, written: new Map(), unwritten: [], huge: true, pos: { line: 12, col: 5 } },
     ],
     maps: [
-      { name: 'm', file: 'a', private: false, sync: false, pos: { line: 14, col: 5 } },
-      { name: 'p', file: 'a', private: true, sync: false, pos: { line: 15, col: 5 } },
-      { name: 's', file: 'a', private: false, sync: true, pos: { line: 16, col: 5 } },
+      { name: 'm', file: 'a', private: false, sync: false, readonly: false, pos: { line: 14, col: 5 } },
+      { name: 'p', file: 'a', private: true, sync: false, readonly: false, pos: { line: 15, col: 5 } },
+      { name: 's', file: 'a', private: false, sync: true, readonly: false, pos: { line: 16, col: 5 } },
     ],
     badblocks: [{ file: 'b', page: 0, pos: { line: 17, col: 15 } }],
     threads: [
