@@ -149,7 +149,7 @@ export function* wpPageCopy(k: KernelState, vma: Vma, pgoff: number, orig: Pte):
     }
     newPage.content = v; // (a fault in __copy_from_user_inatomic(): clear_page())
   } else {
-    newPage.content = 0; // copy_user_highpage() from the hole page
+    newPage.content = 0; // copy_user_highpage() from the hole page; v4.14+ zero page (is_zero_pfn()): alloc_zeroed_user_highpage_movable()
   }
   yield* vma.ptl.lock(sim);
   let copied = false;

@@ -227,6 +227,7 @@ function* gupPteRangeX86(k: KernelState, vma: Vma, pgoff: number, write: boolean
     if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): ${pte === undefined ? 'pte none' : '!pte_allows_gup'} -> slow path`);
     return null;
   }
+  if (pte.kind === 'anon') throw new Error(`model: get_user_pages_fast on ${vma.name}'s anonymous page (pins of private mappings are refused up front)`);
   yield;
   if (sim.rec) sim.log(`gup_pte_range(${vma.name}:${pgoff}): get_page(${pte.page.label})`);
   return { kind: 'page', page: pte.page };
