@@ -9,7 +9,7 @@ import { vmMunmap } from './mmap.js';
 import { privateLogKey } from './cow.js';
 import { ext4Fallocate, ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
-import { xfsFileFallocatePunch, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
+import { xfsFileFallocatePunch, xfsFileRead, xfsFileWriteIter, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
 import { memoryFailure } from './media.js';
 import { errName } from './mapping.js';
 import { Vma } from './pagetable.js';
@@ -53,14 +53,15 @@ export type { KernelHooks };
 export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   // read/write (rw.ts to v4.9, rw-iomap.ts from v4.10), fsync/msync and the crash model
-  // (writeback.ts, pmem.ts) on ext4, every profile (not on XFS)
+  // (writeback.ts, pmem.ts) on ext4, every profile; on XFS v4.6/v4.7 only (fs/xfs.ts)
   // XFS (fs/xfs.ts) is modelled up to v4.12: from v4.14 DAX write faults go through
   // vm_insert_mixed_mkwrite() and dax_pfn_mkwrite() is gone, and from v4.15
   // xfs_filemap_pfn_mkwrite() is a full __xfs_filemap_fault() (MAP_SYNC series)
   const xfsKernel = ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
   const xfs = scn.fs === 'xfs' && xfsKernel;
-  const rw = !xfs;
-  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync', 'fallocate'] as const) : [])];
+  // read/write/fsync on XFS: v4.6/v4.7 only (xfs_file_dio_aio_write(); v4.8+ xfs_file_dax_write() is not modelled)
+  const rw = !xfs || profile === 'v4.6' || profile === 'v4.7';
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync'] as const) : []), ...(!xfs ? (['fallocate'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
     out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared${xfs ? '' : ' and private'} mappings of ${xfs ? 'xfs' : 'ext4'} files${xfs ? '' : ', final.crash'})`));
@@ -75,8 +76,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on ext2');
   }
   if (xfs) {
-    // xfs_file_dax_read()/xfs_file_dax_write() (dax_iomap_rw(), v4.8+) and XFS's fsync are not modelled
-    if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on xfs');
+    // read/write/fsync on XFS follow v4.6/v4.7 (fs/xfs.ts); xfs_file_dax_read()/_write() (dax_iomap_rw(), v4.8+) are not modelled
+    for (const t of scn.threads) for (const op of t.ops) if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1) say(op.pos, `a ${op.kind} of several pages on xfs`);
     // v4.7+: bdev_dax_supported() fails and XFS mounts without DAX ("Turning off DAX"), which is not modelled
     if ((scn.partitionOffset ?? 0) % 4096 !== 0 && flags.bdev_dax_supported_mount_check) {
       say(scn.partitionOffsetPos ?? scn.pos, 'an xfs mount on an unaligned partition (XFS turns DAX off: "DAX unsupported by block device. Turning off DAX.")');
@@ -279,10 +280,12 @@ export class Kernel {
         if (this.fsName !== 'ext4') throw new Error(`model: fallocate on ${this.fsName}`);
         return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keepSize));
       case 'read':
+        if (this.fsName === 'xfs') return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev));
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
         return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
       case 'write':
+        if (this.fsName === 'xfs') return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value, ev));
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
         // `from:` a page of a mapping: the value is what copy_from_user() loads from it
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));

@@ -32,10 +32,10 @@ import { bdevDirectAccess, noteMediaError } from './media.js';
 export type RwResult = string | number;
 
 /** A get_block_t: (inode, block, bh, create). */
-type GetBlock = (k: KernelState, inode: Inode, page: number, create: boolean) => Generator<void, Bh | number, void>;
+export type GetBlock = (k: KernelState, inode: Inode, page: number, create: boolean) => Generator<void, Bh | number, void>;
 
 /** The op's side of one read or write: what to write, what was read, the checkers' write record. */
-interface Io {
+export interface Io {
   ev: OpEvent;
   /** the value a write stores; null for a read */
   value: PageValue | null;
@@ -64,7 +64,7 @@ function bhName(bh: Bh): string {
   return `${what}${bh.isNew ? ' (new)' : ''}`;
 }
 
-function errWord(err: number): string {
+export function errWord(err: number): string {
   return errName(err).replace(/^-/, '');
 }
 
@@ -221,7 +221,7 @@ function* daxIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, 
 // flushes the range with filemap_write_and_wait_range() (c3d98e39d5b3 removed that in
 // v4.7). inode_dio_begin()/_end() and the end_io callback (ext4_end_io_dio(), which does
 // nothing for a synchronous I/O: no io_end) are not modelled.
-function* daxDoIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, dioLocking: boolean, io: Io): Generator<void, number, void> {
+export function* daxDoIo(k: KernelState, inode: Inode, page: number, getBlock: GetBlock, dioLocking: boolean, io: Io): Generator<void, number, void> {
   const sim = k.sim;
   const read = io.value === null;
   if (dioLocking && read) {
@@ -311,7 +311,7 @@ export function* invalidateCompletePage2(k: KernelState, mapping: AddressSpace, 
 // holds it, v4.7 waits for its entry lock and deletes it — whether it is dirty or not,
 // and its PTEs stay; a page is locked, unmapped (the rest of the range on the first
 // mapped page) and removed.
-function* invalidateInodePages2Range(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, number, void> {
+export function* invalidateInodePages2Range(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, number, void> {
   const sim = k.sim;
   let index = start;
   let ret = 0;
@@ -337,7 +337,7 @@ function* invalidateInodePages2Range(k: KernelState, mapping: AddressSpace, star
       if (entry.mapcount > 0) {
         if (!didRangeUnmap) {
           // "Zap the rest of the file in one hit."
-          yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, i, end - i + 1));
+          yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, i, end === Number.MAX_SAFE_INTEGER ? 0 : end - i + 1)); // (0: to the end)
           didRangeUnmap = true;
         } else {
           yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, i, 1));

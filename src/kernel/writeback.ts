@@ -314,7 +314,20 @@ function* ext4SyncFile(k: KernelState, inode: Inode, range: PageRange): Generato
 // vfs_fsync(file, 0) = vfs_fsync_range(file, 0, LLONG_MAX, 0). datasync changes only
 // which jbd2 transaction ext4 waits for, which the model does not distinguish.
 export function* vfsFsyncRange(k: KernelState, inode: Inode, range: PageRange): Generator<void, number, void> {
+  if (k.fs === 'xfs') return yield* k.sim.call('xfs_file_fsync', xfsFileFsync(k, inode, range));
   return yield* k.sim.call('ext4_sync_file', ext4SyncFile(k, inode, range));
+}
+
+// fs/xfs/xfs_file.c xfs_file_fsync(), v4.6–v4.7 (store id 11062151, head and tail):
+// filemap_write_and_wait_range() first (xfs_vm_writepages() -> the DAX writeback,
+// store id 31763501), then the log force up to the inode's LSN under XFS_ILOCK_SHARED
+// and a device flush; metadata always survives a crash in the model, so the log part is
+// a trace line.
+function* xfsFileFsync(k: KernelState, inode: Inode, range: PageRange): Generator<void, number, void> {
+  const ret = yield* filemapWriteAndWaitRange(k, inode.mapping, range);
+  if (ret) return ret;
+  if (k.sim.rec) k.sim.log(`xfs_file_fsync(${inode.name}): _xfs_log_force_lsn(), xfs_blkdev_issue_flush()`);
+  return 0;
 }
 
 // mm/msync.c sys_msync(MS_SYNC), v4.x (from memory; notes B.8): under mmap_sem

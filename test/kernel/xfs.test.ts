@@ -4,7 +4,7 @@
 // iolock is XFS's own rwsem before v4.10 and inode->i_rwsem from v4.10.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { events, inOrder, run, scenario } from '../helpers.js';
+import { events, inOrder, run, scenario, seen } from '../helpers.js';
 import { exploreScenario } from '../../src/check/explore.js';
 import { assertSupported, kernelFor } from '../../src/check/run.js';
 import { InputError } from '../../src/scenario/diagnostic.js';
@@ -186,7 +186,7 @@ threads:
   }
 });
 
-test('xfs is refused where it is not modelled: v4.14+, read/write/fsync on xfs, crash', () => {
+test('xfs is refused where it is not modelled: v4.14+, and read/write/fsync on xfs after v4.7', () => {
   const scn = scenario(BASIC);
   for (const k of ['v4.14', 'v4.15', 'v4.19']) {
     assert.throws(() => assertSupported(scn, kernelFor(scn, k)), (e: Error) => e instanceof InputError && /fs: xfs \(modelled for v4\.6/.test(e.message), k);
@@ -201,6 +201,84 @@ threads:
     - write: {file: a, page: 0, value: X}
     - fsync: {file: a}
 `);
-  assert.throws(() => assertSupported(rw, kernelFor(rw, 'v4.7')), /the write op is not modelled yet under v4\.7[\s\S]*the fsync op is not modelled yet/);
+  assert.throws(() => assertSupported(rw, kernelFor(rw, 'v4.9')), /the write op is not modelled yet under v4\.9[\s\S]*the fsync op is not modelled yet/);
+  assert.doesNotThrow(() => assertSupported(rw, kernelFor(rw, 'v4.7')));
   assert.doesNotThrow(() => assertSupported(scn, kernelFor(scn, 'v4.12')));
+});
+
+test('xfs write(2), v4.6/v4.7: an aligned write takes only XFS_IOLOCK_SHARED; with a hole page in the cache it takes IOLOCK_EXCL + inode_lock, writes back and invalidates the whole file, then demotes', () => {
+  const text = (withHole: boolean) => `
+name: w
+fs: xfs
+setup:
+  files: {a: {pages: 2}}
+  maps: {m: {file: a}}
+threads:
+  t:
+    ${withHole ? '- load: {map: m, page: 1, expect: 0}' : '- load: {map: m, page: 1, expect: [0, SIGBUS]}'}
+    - write: {file: a, page: 0, value: W}
+    - read: {file: a, page: 0, expect: W}
+    - fsync: {file: a, expect: ok}
+`;
+  for (const kernel of ['v4.6', 'v4.7']) {
+    const plain = trace(text(false).replace("- load: {map: m, page: 1, expect: [0, SIGBUS]}", "- fsync: {file: a}"), kernel);
+    const w = plain.slice(plain.findIndex((e) => e.includes('write a:0 W')), plain.findIndex((e) => e.includes('write -> ok')));
+    assert.ok(inOrder(w, ['t: down_read(xfs_iolock a)', 't: xfs_bmapi_write(a:0, CONVERT|ZERO): blk 0 allocated and zeroed', 't: copy_from_iter_pmem(a:0 -> blk 0) = W', 't: up_read(xfs_iolock a)']), `${kernel}\n${w.join('\n')}`);
+    assert.ok(!w.some((e) => e.includes('i_rwsem')), `${kernel}: no inode_lock for a shared-iolock write`);
+    const hole = trace(text(true), kernel);
+    assert.ok(inOrder(hole, [
+      't: write a:0 W',
+      't: down_write(i_rwsem a)',
+      't: down_write(xfs_iolock a)',
+      't: invalidate_complete_page2(hole page #1)',
+      't: downgrade_write(xfs_iolock a)',
+      't: up_write(i_rwsem a)',
+      't: copy_from_iter_pmem(a:0 -> blk 0) = W',
+      't: up_read(xfs_iolock a)',
+      't: read -> W',
+      't: xfs_file_fsync(a)',
+    ]), `${kernel}\n${hole.join('\n')}`);
+  }
+});
+
+test('8b2180b3bf03 (v4.8): the v4.6/v4.7 XFS DAX write invalidates a dirty DAX entry a racing store made after the write-back; fsync misses it and the store is lost in a crash', () => {
+  const scn = scenario(`
+name: lw
+fs: xfs
+setup:
+  files: {a: {pages: 2, written: {1: A}}}
+  maps: {m: {file: a}}
+threads:
+  mapper:
+    - store: {map: m, page: 1, value: S}
+    - fsync: {file: a}
+  writer:
+    - load: {map: m, page: 0}
+    - write: {file: a, page: 0, value: W}
+final:
+  crash: true
+`);
+  for (const kernel of ['v4.6', 'v4.7']) {
+    const ids = seen(scn, kernel, 300);
+    assert.deepEqual([...ids.keys()], ['lost-write'], kernel);
+    const r = run(scn, { kernel, seed: String(ids.get('lost-write')), record: true });
+    const ev = events(r);
+    // the writer's whole-file invalidation deletes the store's entry before the mapper's fsync looks for it
+    assert.ok(inOrder(ev, ['writer: invalidate_inode_pages2_range: clear_exceptional_entry(a:1)', 'mapper: fsync -> ok']), `${kernel}\n${ev.join('\n')}`);
+  }
+});
+
+test('xfs read(2) of a bad block: EIO from v4.7 (direct_access), poison-consumed in v4.6', () => {
+  const text = `
+name: rb
+fs: xfs
+setup:
+  files: {a: {pages: 1, written: {0: A}}}
+  badblocks: [{file: a, page: 0}]
+threads:
+  t:
+    - read: {file: a, page: 0, expect: EIO}
+`;
+  assert.deepEqual(run(scenario(text), { kernel: 'v4.7', seed: '0' }).violations, []);
+  assert.deepEqual(run(scenario(text), { kernel: 'v4.6', seed: '0' }).violations.map((v) => v.id), ['poison-consumed']);
 });

@@ -1,4 +1,4 @@
-// XFS's locks and block mapping around the DAX calls (fs/xfs/xfs_file.c,
+// XFS's locks and block mapping around the DAX calls (and, for v4.6–v4.7, read(2)/write(2)/fsync) (fs/xfs/xfs_file.c,
 // xfs_iops.c, xfs_aops.c, xfs_iomap.c, xfs_bmap_util.c), v4.6–v4.12: faults under
 // XFS_MMAPLOCK_SHARED, truncate and hole punch under XFS_IOLOCK_EXCL +
 // XFS_MMAPLOCK_EXCL, DAX allocations as zeroed written extents inside the
@@ -29,6 +29,9 @@ import type { Vma } from '../pagetable.js';
 import type { Extent, Inode, KernelState } from '../state.js';
 import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
 import { filemapWriteAndWaitRange } from '../writeback.js';
+import { daxDoIo, errWord, invalidateInodePages2Range, type Io, type RwResult } from '../rw.js';
+import type { OpEvent } from '../kernel.js';
+import type { PageValue } from '../../scenario/types.js';
 
 /** struct xfs_inode's locks, and the superblock's freeze/transaction state as lockdep sees it. */
 export interface XfsInfo {
@@ -331,13 +334,154 @@ export function* xfsFileFallocatePunch(k: KernelState, inode: Inode, first: numb
   // xfs_break_layouts(): no pNFS layout is ever held here
   if (k.flags.xfs_mmaplock) yield* info.mmaplock.downWrite(sim);
   const last = first + count - 1;
-  // the DAX flush of the range; v4.9+ dirty tags are not modelled, so there it would find nothing
-  if (!k.flags.dax_radix_pmd_entries) {
-    yield* sim.fn('filemap_write_and_wait_range', filemapWriteAndWaitRange(k, inode.mapping, { first, last }));
-  }
+  // the DAX flush of the range (xfs_vm_writepages() -> dax_writeback_mapping_range())
+  yield* sim.fn('filemap_write_and_wait_range', filemapWriteAndWaitRange(k, inode.mapping, { first, last }));
   yield* sim.fn('truncate_pagecache_range', truncatePagecacheRange(k, inode.mapping, first, last));
   const freed = yield* xfsFreeExtents(k, inode, first, last);
   if (freed.length && sim.rec) sim.log(`xfs_free_file_space: free blk ${freed.join(',')}`);
   if (k.flags.xfs_mmaplock) info.mmaplock.upWrite(sim);
   info.iolock.upWrite(sim);
+}
+
+// ---------------------------------------------------------------------------
+// read(2) and write(2), v4.6–v4.7: a DAX file is always "direct" (io_is_direct(): IS_DAX),
+// so both go through XFS's direct-I/O paths to dax_do_io() with xfs_get_blocks_direct
+// and no DIO_LOCKING (flags 0). One op moves one page (rw.ts). XFS's own DAX read/write
+// (xfs_file_dax_read()/xfs_file_dax_write() with dax_iomap_rw(), v4.8+) is not modelled.
+
+// fs/xfs/xfs_aops.c __xfs_get_blocks(direct = true, dax_fault = false) as
+// xfs_get_blocks_direct(), v4.5–v4.7 (store id 31763501): the same mapping as the DAX
+// fault variant, and BH_New for a block at or past i_size ("(offset >= i_size_read(inode))");
+// the ioend bookkeeping of xfs_map_direct() is the i_size update after the copy here.
+function* xfsGetBlocksDirect(k: KernelState, inode: Inode, page: number, create: boolean): Generator<void, Bh | number, void> {
+  const bh = yield* xfsGetBlocksDaxFault(k, inode, page, create);
+  if (typeof bh === 'number' || !create) return bh;
+  yield; // i_size_read()
+  return { ...bh, isNew: page >= inode.size };
+}
+
+// fs/xfs/xfs_file.c xfs_rw_ilock() / xfs_rw_iunlock() / xfs_rw_ilock_demote(), v4.6–v4.7
+// (store id 11062151): XFS_IOLOCK_EXCL also takes inode_lock() (i_mutex / i_rwsem);
+// demoting drops it and downgrades the iolock.
+function* xfsRwIlock(k: KernelState, inode: Inode, excl: boolean): Generator<void, void, void> {
+  const info = xfsInfo(inode);
+  if (excl) {
+    yield* inode.iRwsem.downWrite(k.sim);
+    yield* info.iolock.downWrite(k.sim);
+  } else {
+    yield* info.iolock.downRead(k.sim);
+  }
+}
+function xfsRwIunlock(k: KernelState, inode: Inode, excl: boolean): void {
+  const info = xfsInfo(inode);
+  if (excl) {
+    info.iolock.upWrite(k.sim);
+    inode.iRwsem.upWrite(k.sim);
+  } else {
+    info.iolock.upRead(k.sim);
+  }
+}
+function xfsRwIlockDemote(k: KernelState, inode: Inode): void {
+  xfsInfo(inode).iolock.downgradeWrite(k.sim); // xfs_ilock_demote(ip, XFS_IOLOCK_EXCL)
+  inode.iRwsem.upWrite(k.sim); // inode_unlock()
+}
+
+/** The i_size update of xfs_end_io_direct_write() for a write that ended past EOF (under ip->i_flags_lock). */
+function* xfsEndIoDirectWrite(k: KernelState, inode: Inode, page: number): Generator<void, void, void> {
+  yield;
+  if (page + 1 > inode.size) {
+    inode.setSize(page + 1);
+    if (k.sim.rec) k.sim.log(`xfs_end_io_direct_write: i_size_write(${inode.name}, ${page + 1})`);
+  }
+}
+
+// fs/xfs/xfs_file.c xfs_file_dio_aio_write(), v4.6–v4.7 (store id 11062151; DAX writes
+// come here from xfs_file_write_iter(): "if ((iocb->ki_flags & IOCB_DIRECT) ||
+// IS_DAX(inode))"): a block-aligned write takes XFS_IOLOCK_SHARED unless the mapping has
+// pages (hole pages), then XFS_IOLOCK_EXCL (with inode_lock); with pages, the WHOLE file
+// is written back (filemap_write_and_wait()) and invalidated (invalidate_inode_pages2():
+// every DAX entry goes, dirty or not, and DAX PTEs stay) and the lock is demoted; then
+// ->direct_IO = dax_do_io(xfs_get_blocks_direct, xfs_end_io_direct_write, 0); pages
+// appearing meanwhile are invalidated over the written range. xfs_file_aio_write_checks()
+// (EOF zeroing, timestamps, privileges) has nothing to do for page-granular writes.
+// 8b2180b3bf03 "xfs: don't invalidate whole file on DAX read/write" (v4.8) removed the
+// whole-file invalidation for DAX.
+export function* xfsFileDioAioWrite(k: KernelState, inode: Inode, page: number, io: Io): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = inode.mapping;
+  yield; // mapping->nrpages, read before the lock
+  let excl = mapping.nrpages > 0;
+  yield* xfsRwIlock(k, inode, excl);
+  yield;
+  if (mapping.nrpages > 0) {
+    const err = yield* sim.fn('filemap_write_and_wait', filemapWriteAndWaitRange(k, mapping, { first: 0, last: Number.MAX_SAFE_INTEGER }));
+    if (err) {
+      xfsRwIunlock(k, inode, excl);
+      return err;
+    }
+    const ret = yield* sim.fn('invalidate_inode_pages2', invalidateInodePages2Range(k, mapping, 0, Number.MAX_SAFE_INTEGER));
+    // "Warn if it does fail."
+    if (ret) sim.violate('kernel-warn', `WARN_ON_ONCE(ret) in xfs_file_dio_aio_write(): invalidate_inode_pages2(${inode.name}) -> ${ret}`, 'xfs_file_dio_aio_write');
+  }
+  if (excl) {
+    xfsRwIlockDemote(k, inode);
+    excl = false;
+  }
+  const ret = yield* daxDoIo(k, inode, page, xfsGetBlocksDirect, false, io);
+  if (ret > 0) yield* xfsEndIoDirectWrite(k, inode, page);
+  yield;
+  if (mapping.nrpages > 0) yield* invalidateInodePages2Range(k, mapping, page, page);
+  xfsRwIunlock(k, inode, excl);
+  return ret;
+}
+
+// fs/xfs/xfs_file.c xfs_file_read_iter(), v4.6–v4.7, for IOCB_DIRECT (every DAX read;
+// from memory, not verified — notes C.4 summarise it as "XFS_IOLOCK_SHARED, upgraded to
+// EXCL around the same whole-file invalidation"): with pages, XFS_IOLOCK_EXCL (+ inode_lock),
+// the whole file written back and invalidated, then demoted; else XFS_IOLOCK_SHARED; then
+// generic_file_read_iter() -> ->direct_IO = dax_do_io(xfs_get_blocks_direct, flags 0).
+export function* xfsFileReadIter(k: KernelState, inode: Inode, page: number, io: Io): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = inode.mapping;
+  yield;
+  let excl = false;
+  if (mapping.nrpages > 0) {
+    excl = true;
+    yield* xfsRwIlock(k, inode, true);
+    yield;
+    if (mapping.nrpages > 0) {
+      const err = yield* sim.fn('filemap_write_and_wait', filemapWriteAndWaitRange(k, mapping, { first: 0, last: Number.MAX_SAFE_INTEGER }));
+      if (err) {
+        xfsRwIunlock(k, inode, true);
+        return err;
+      }
+      yield* sim.fn('invalidate_inode_pages2', invalidateInodePages2Range(k, mapping, 0, Number.MAX_SAFE_INTEGER));
+    }
+    xfsRwIlockDemote(k, inode);
+    excl = false;
+  } else {
+    yield* xfsRwIlock(k, inode, false);
+  }
+  // generic_file_read_iter(): the range flush, then ->direct_IO
+  let ret = yield* filemapWriteAndWaitRange(k, mapping, { first: page, last: page });
+  if (!ret) ret = yield* daxDoIo(k, inode, page, xfsGetBlocksDirect, false, io);
+  xfsRwIunlock(k, inode, excl);
+  return ret;
+}
+
+/** write(2) of one page on an XFS DAX file (xfs_file_write_iter(), v4.6–v4.7): `ok`, `short` or an errno word. */
+export function* xfsFileWriteIter(k: KernelState, inode: Inode, page: number, value: PageValue, ev: OpEvent): Generator<void, RwResult, void> {
+  const io: Io = { ev, value, read: 0, record: null };
+  const ret = yield* xfsFileDioAioWrite(k, inode, page, io);
+  if (io.record !== null) io.record.end = k.sim.step;
+  if (ret < 0) return errWord(ret);
+  return ret > 0 ? 'ok' : 'short';
+}
+
+/** read(2) of one page on an XFS DAX file, v4.6–v4.7: the value, `EOF` or an errno word. */
+export function* xfsFileRead(k: KernelState, inode: Inode, page: number, ev: OpEvent): Generator<void, RwResult, void> {
+  const io: Io = { ev, value: null, read: 0, record: null };
+  const ret = yield* xfsFileReadIter(k, inode, page, io);
+  if (ret < 0) return errWord(ret);
+  return ret === 0 ? 'EOF' : io.read;
 }
