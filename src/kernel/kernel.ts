@@ -77,7 +77,12 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   }
   if (xfs) {
     // read/write/fsync on XFS follow v4.6/v4.7 (fs/xfs.ts); xfs_file_dax_read()/_write() (dax_iomap_rw(), v4.8+) are not modelled
-    for (const t of scn.threads) for (const op of t.ops) if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1) say(op.pos, `a ${op.kind} of several pages on xfs`);
+    for (const t of scn.threads) {
+      for (const op of t.ops) {
+        if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1) say(op.pos, `a ${op.kind} of several pages on xfs`);
+        if ((op.kind === 'read' && op.into !== undefined) || (op.kind === 'write' && op.from !== undefined)) say(op.pos, `a ${op.kind} with a mapping as the user buffer on xfs`);
+      }
+    }
     // v4.7+: bdev_dax_supported() fails and XFS mounts without DAX ("Turning off DAX"), which is not modelled
     if ((scn.partitionOffset ?? 0) % 4096 !== 0 && flags.bdev_dax_supported_mount_check) {
       say(scn.partitionOffsetPos ?? scn.pos, 'an xfs mount on an unaligned partition (XFS turns DAX off: "DAX unsupported by block device. Turning off DAX.")');
@@ -285,7 +290,7 @@ export class Kernel {
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
         return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
       case 'write':
-        if (this.fsName === 'xfs') return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value, ev));
+        if (this.fsName === 'xfs') return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev));
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
         // `from:` a page of a mapping: the value is what copy_from_user() loads from it
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));
