@@ -5,7 +5,7 @@
 import type { Sim } from '../sim/engine.js';
 import type { Kernel, OpEvent } from '../kernel/kernel.js';
 import type { KernelHooks, KernelState, WriteRecord } from '../kernel/state.js';
-import type { Pte, Vma } from '../kernel/pagetable.js';
+import { exitMmap, type Pte, type Vma } from '../kernel/pagetable.js';
 import { pageRefCount } from '../kernel/gup.js';
 import { journalCrash } from '../kernel/journal.js';
 import type { FinalSpec, PageValue } from '../scenario/types.js';
@@ -241,6 +241,8 @@ function checkLostWrites(k: KernelState, crash: boolean): void {
  */
 export function checkFinal(kernel: Kernel, final: FinalSpec | null): void {
   const k = kernel.k;
+  // the process exits: exit_mmap() and check_mm() (only VMAs with a PMD level keep the counters)
+  exitMmap(k);
   const crash = final?.crash === true;
   if (crash) {
     k.pmem.powerFail();

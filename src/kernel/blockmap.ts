@@ -113,3 +113,91 @@ export function* ext4RemoveSpace(k: KernelState, inode: Inode, first: number, la
   inode.iDataSem.upWrite(k.sim);
   return freed;
 }
+
+/** What ext4_map_blocks() reports for a multi-block request: the extent at the first page and how many pages it maps contiguously (for a hole: how long the hole is). */
+export interface MapRange {
+  /** null = hole */
+  extent: Extent | null;
+  /** pages from the first one with the same state and contiguous blocks (m_len on return) */
+  len: number;
+  isNew: boolean;
+}
+
+/** How far the state at `first` runs on, at most `max` pages: contiguous blocks of one written-ness, or a hole. */
+function runLength(inode: Inode, first: number, max: number, head: Extent | null): number {
+  let n = 1;
+  while (n < max) {
+    const e = inode.extents.get(first + n) ?? null;
+    if (head === null ? e !== null : e === null || e.block !== head.block + n || e.unwritten !== head.unwritten) break;
+    n++;
+  }
+  return n;
+}
+
+/** 512 free blocks starting at a 512-aligned block number, lowest first; null if none. */
+function allocAlignedRun(k: KernelState, inode: Inode, first: number, count: number): number | null {
+  k.sim.touch(k.pmem.allocObj, true);
+  const blocks = k.pmem.blocks;
+  for (let start = 0; start + count <= blocks.length; start += count) {
+    let free = true;
+    for (let i = 0; i < count && free; i++) if (blocks[start + i]!.peekOwner() !== null) free = false;
+    if (!free) continue;
+    for (let i = 0; i < count; i++) {
+      const b = blocks[start + i]!;
+      b.owner = { file: inode.name, page: first + i };
+      k.hooks.blockOwnerChanged(b);
+    }
+    return start;
+  }
+  return null;
+}
+
+// fs/ext4/inode.c ext4_map_blocks() with m_len > 1 (a PMD fault asks for PMD_SIZE), v4.5–v4.19,
+// on a filesystem made with a 2 MiB RAID stripe (`_scratch_mkfs_geom <hugepagesize> 1`, as
+// xfstests' DAX PMD tests and ndctl's dax.sh do), which makes mballoc place a request of a
+// stripe's size at a stripe-aligned physical block. Lookup: the run of contiguous blocks (or
+// of hole) from `first`, at most `max` pages. Create, when `first` is a hole: if the whole
+// request is a hole, 512 zeroed (ZERO) written blocks at a 512-aligned block; otherwise only
+// the hole run, block by block (the model's simplification of mballoc's goal search: a PMD
+// fault then falls back, as it would for any extent shorter than 2 MiB). Unwritten extents
+// are not modelled on huge files (kernel.ts refuses them).
+export function* ext4MapBlocksRange(k: KernelState, inode: Inode, first: number, max: number, f: MapFlags): Generator<void, MapRange | number, void> {
+  const sim: Sim = k.sim;
+  yield* inode.iDataSem.downRead(sim);
+  const found = inode.extents.get(first) ?? null;
+  const len = runLength(inode, first, max, found);
+  inode.iDataSem.upRead(sim);
+  if (found !== null || !f.create) return { extent: found, len, isNew: false };
+
+  yield* inode.iDataSem.downWrite(sim);
+  let res: MapRange | number;
+  const again = inode.extents.get(first) ?? null;
+  if (again !== null) {
+    res = { extent: again, len: runLength(inode, first, max, again), isNew: false };
+  } else {
+    const hole = runLength(inode, first, max, null);
+    const start = hole === max ? allocAlignedRun(k, inode, first, max) : null;
+    if (start !== null) {
+      for (let i = 0; i < max; i++) {
+        inode.extents.set(first + i, { block: start + i, unwritten: false });
+        if (f.zero) k.pmem.block(start + i).content = 0; // ext4_issue_zeroout()
+      }
+      res = { extent: inode.extents.get(first)!, len: max, isNew: true };
+    } else {
+      let n = 0;
+      let head: Extent | null = null;
+      for (; n < hole; n++) {
+        const b = allocBlock(k, inode, first + n);
+        if (b === null) break;
+        const ext: Extent = { block: b.nr, unwritten: false };
+        inode.extents.set(first + n, ext);
+        if (f.zero) b.content = 0;
+        if (head === null) head = ext;
+        else if (ext.block !== head.block + n) break;
+      }
+      res = head === null ? -28 : { extent: head, len: runLength(inode, first, max, head), isNew: true };
+    }
+  }
+  inode.iDataSem.upWrite(sim);
+  return res;
+}

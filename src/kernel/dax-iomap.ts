@@ -11,10 +11,9 @@
 // bits, 39084630357; mm/filemap.c v4.10–v4.13, 24094697955; the postings of
 // 965d004af540 (3055664430) and f449b936f1af (3063192620).
 //
-// Not modelled: PMD faults (so no PMD, HZP or 2 MiB EMPTY entry is ever in a
-// tree, and grab_mapping_entry()'s PMD requests, the PMD downgrade and the
-// preload/unmap order that 0cb80b484755 fixed are never reached), COW faults,
-// allocation failures (radix_tree_preload() and page allocation succeed).
+// PMD faults (src/kernel/huge.ts) use the PMD requests and the PMD downgrade of
+// grab_mapping_entry() here, with 0cb80b484755's unmap/preload order. Not
+// modelled: allocation failures (radix_tree_preload() and page allocation succeed).
 // The DIRTY tag is set where the v4.9-v4.12 code sets it (dax_insert_mapping_entry()
 // for a write fault, dax_pfn_mkwrite()); fsync/msync read it (src/kernel/writeback.ts).
 import type { Sim } from '../sim/engine.js';
@@ -23,7 +22,7 @@ import {
   type WaitQueueHead,
 } from '../sim/waitqueue.js';
 import {
-  EBUSY, EIO, ENOMEM, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
+  EBUSY, EEXIST, EIO, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
   radixTreePreload, radixTreePreloadEnd, unlockPage, wakeExceptionalEntryFunc,
   type AddressSpace, type DaxEntry, type EntryKey, type HolePage, type PageCacheDax, type TreeEntry,
 } from './mapping.js';
@@ -159,29 +158,71 @@ export function putUnlockedMappingEntryV49(k: KernelState, mapping: AddressSpace
   daxWakeMappingEntryWaiterV49(k, mapping, index, entry, false);
 }
 
-// fs/dax.c grab_mapping_entry(mapping, index, size_flag), v4.9–v4.12, for PTE requests
-// (size_flag 0): a locked entry at `index`: a new locked EMPTY entry, the existing
-// exceptional entry with its lock bit set, or the hole page locked with lock_page().
+// fs/dax.c grab_mapping_entry(mapping, index, size_flag), v4.9–v4.12 (v4.9 text in
+// notes/kernel-v4.9-v4.19.md §2.3, store id 706997388; v4.10 and v4.11 changes §2.4):
+// a locked entry at `index`: a new locked EMPTY entry of the requested size, the
+// existing exceptional entry with its lock bit set, or the hole page locked with
+// lock_page(); a PTE request returns nothing else (allocation failures are not
+// modelled). PTE requests go through this function, PMD requests through
+// grabMappingEntryPmdV49(), which can also fail with -EEXIST.
 //   v4.9–v4.10: with no entry, tree_lock is dropped for radix_tree_preload() and a
-//   racing insert shows as -EEXIST from __radix_tree_insert(): restart.
+//   racing insert shows as -EEXIST from __radix_tree_insert(): a PTE request restarts.
 //   v4.11 (e11f8b7b6c4e): the index is looked up again after the preload; restart if taken.
-// The PMD paths (a PMD request's -EEXIST, a PTE request downgrading a 2 MiB zero/empty
-// entry, with 0cb80b484755's unmap-before-preload in v4.10) need PMD entries, which no
-// modelled fault creates; reaching one is a model error.
 export function* grabMappingEntryV49(k: KernelState, mapping: AddressSpace, index: number, sizeFlag: number): Generator<void, TreeEntry, void> {
+  if (sizeFlag & RADIX_DAX_PMD) throw new Error('model: grab_mapping_entry(RADIX_DAX_PMD) goes through grabMappingEntryPmdV49()');
+  const r = yield* grabMappingEntryInner(k, mapping, index, 0);
+  if (typeof r === 'number') throw new Error(`model: grab_mapping_entry(${mapping.file}:${index}) failed with ${errName(r)} for a PTE request`);
+  return r;
+}
+
+/** grab_mapping_entry(mapping, pgoff, RADIX_DAX_PMD) for a PMD fault: `index` is PMD-aligned; -EEXIST when a page or a 4k entry is in the way. */
+export function* grabMappingEntryPmdV49(k: KernelState, mapping: AddressSpace, index: number): Generator<void, TreeEntry | number, void> {
+  return yield* grabMappingEntryInner(k, mapping, index, RADIX_DAX_PMD);
+}
+
+// (the body of grab_mapping_entry(), v4.9–v4.12, for both sizes)
+//   A PMD request that finds a hole page or a PTE-sized entry: -EEXIST. A PTE request that
+//   finds a 2 MiB zero or empty entry downgrades it: lock it, drop tree_lock, unmap the
+//   2 MiB range if it is the huge zero page, preload, retake tree_lock, delete the PMD
+//   entry and wake all its waiters, insert a 4k EMPTY entry. The unmap follows
+//   radix_tree_preload() in v4.9 (preemption off: sleeping in atomic context) and
+//   precedes it from v4.10 (0cb80b484755, flag dax_grab_unmap_before_preload).
+function* grabMappingEntryInner(k: KernelState, mapping: AddressSpace, index: number, sizeFlag: number): Generator<void, TreeEntry | number, void> {
   const sim = k.sim;
-  if (sizeFlag & RADIX_DAX_PMD) throw new Error('model: grab_mapping_entry(RADIX_DAX_PMD): PMD faults are not modelled');
+  const pmdRequest = (sizeFlag & RADIX_DAX_PMD) !== 0;
   for (;;) {
     yield* mapping.treeLock.lock(sim);
-    const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
-    if (entry !== undefined && entry.kind === 'dax' && daxIsPmdEntry(entry)) {
-      throw new Error(`model: grab_mapping_entry() found a PMD entry at ${mapping.file}:${index}; PMD entries are not modelled`);
+    let entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
+    let pmdDowngrade = false;
+    if (entry !== undefined) {
+      if (pmdRequest) {
+        if (entry.kind === 'page' || !daxIsPmdEntry(entry)) {
+          putUnlockedMappingEntryV49(k, mapping, index, entry);
+          mapping.treeLock.unlock(sim);
+          if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}, PMD) -> -EEXIST (${describeEntry(entry)})`);
+          return -EEXIST;
+        }
+      } else if (entry.kind === 'dax' && daxIsPmdEntry(entry) && (daxIsZeroEntry(entry) || daxIsEmptyEntry(entry))) {
+        pmdDowngrade = true;
+      }
     }
-    if (entry === undefined) {
+    if (entry === undefined || pmdDowngrade) {
+      // "Make sure 'entry' remains valid while we drop mapping->tree_lock."
+      if (pmdDowngrade) entry = lockSlot(sim, mapping, index, entry as DaxEntry);
       mapping.treeLock.unlock(sim);
+      const zeroDowngrade = pmdDowngrade && daxIsZeroEntry(entry as DaxEntry);
+      const head = index & ~PG_PMD_COLOUR;
+      // "Besides huge zero pages the only other thing that gets downgraded are empty entries which don't need to be unmapped."
+      if (zeroDowngrade && k.flags.dax_grab_unmap_before_preload) {
+        yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, head, PG_PMD_COLOUR + 1)); // 0cb80b484755 (v4.10)
+      }
       yield* radixTreePreload(sim);
+      if (zeroDowngrade && !k.flags.dax_grab_unmap_before_preload) {
+        // v4.9: after radix_tree_preload(), which returned with preemption disabled
+        yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, head, PG_PMD_COLOUR + 1));
+      }
       yield* mapping.treeLock.lock(sim);
-      if (k.flags.dax_grab_relookup_after_preload) {
+      if (entry === undefined && k.flags.dax_grab_relookup_after_preload) {
         // e11f8b7b6c4e: "See if another thread inserted an entry at our index during this time."
         if (mapping.tree.get(index) !== undefined) {
           radixTreePreloadEnd(sim);
@@ -189,19 +230,30 @@ export function* grabMappingEntryV49(k: KernelState, mapping: AddressSpace, inde
           continue;
         }
       }
+      if (pmdDowngrade) {
+        mapping.tree.delete(index); // the whole 2 MiB entry
+        mapping.nrexceptional--;
+        daxWakeMappingEntryWaiterV49(k, mapping, index, entry as DaxEntry, true);
+        if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}): PMD downgrade, ${describeEntry(entry)} deleted`);
+      }
       const e = daxRadixLockedEntry(sim, null, sizeFlag | RADIX_DAX_EMPTY);
-      if (mapping.tree.has(index)) {
-        // __radix_tree_insert() -> -EEXIST; for a PTE request: goto restart
+      // __radix_tree_insert(order): -EEXIST if any slot of the range is taken
+      const collides = pmdRequest ? mapping.tree.rangeOccupied(index) : mapping.tree.has(index);
+      if (collides) {
         radixTreePreloadEnd(sim);
         mapping.treeLock.unlock(sim);
-        continue;
+        // "Someone already created the entry?" A PTE request restarts (v4.9–v4.10; from v4.11 the
+        // re-lookup above makes this unreachable for it); a PMD request fails.
+        if (!pmdRequest) continue;
+        if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}, PMD) -> -EEXIST (__radix_tree_insert)`);
+        return -EEXIST;
       }
       mapping.tree.set(index, e);
       radixTreePreloadEnd(sim);
       // "Good, we have inserted empty locked entry into the tree."
       mapping.nrexceptional++;
       mapping.treeLock.unlock(sim);
-      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> new empty entry, locked`);
+      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}${pmdRequest ? ', PMD' : ''}) -> new ${describeEntry(e)}`);
       return e;
     }
     if (entry.kind === 'page') {
@@ -217,7 +269,7 @@ export function* grabMappingEntryV49(k: KernelState, mapping: AddressSpace, inde
     }
     const locked = lockSlot(sim, mapping, index, entry);
     mapping.treeLock.unlock(sim);
-    if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}) -> ${describeEntry(entry)}, locked`);
+    if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}${pmdRequest ? ', PMD' : ''}) -> ${describeEntry(entry)}, locked`);
     return locked;
   }
 }
@@ -292,7 +344,7 @@ function pageCacheDax(k: KernelState): PageCacheDax {
 // fs/dax.c dax_insert_mapping_entry(), v4.9–v4.13 (PTE entries, flags 0): a hole page is
 // unmapped, deleted from the page cache and replaced by the new locked entry; an EMPTY
 // (or zero) entry is replaced; a real entry already there is left alone and only tagged.
-function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number | null, flags: number): Generator<void, TreeEntry, void> {
+export function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: TreeEntry, block: number | null, flags: number): Generator<void, TreeEntry, void> {
   const sim = k.sim;
   const mapping = vma.mapping;
   const index = vmf.pgoff;
@@ -303,11 +355,14 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index, 1));
     yield* radixTreePreload(sim);
   } else if (daxIsZeroEntry(entry) && !(flags & RADIX_DAX_HZP)) {
-    if (!k.flags.dax_zero_page_holes || daxIsPmdEntry(entry)) {
-      throw new Error(`model: dax_insert_mapping_entry() over a zero entry at ${where(vma, index)}; HZP entries are not modelled`);
+    if (daxIsPmdEntry(entry)) {
+      // "replacing huge zero page with PMD block mapping"
+      yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index & ~PG_PMD_COLOUR, PG_PMD_COLOUR + 1));
+    } else {
+      if (!k.flags.dax_zero_page_holes) throw new Error(`model: dax_insert_mapping_entry() over a 4k zero entry at ${where(vma, index)} before v4.14`);
+      // v4.14 (91d25ba8a6b0): "we are replacing a zero page with block mapping": unmap the 4k zero page
+      yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index, 1));
     }
-    // v4.14 (91d25ba8a6b0): "we are replacing a zero page with block mapping": unmap the 4k zero page
-    yield* k.sim.fn('unmap_mapping_range', unmapMappingRange(k, mapping, index, 1));
   }
   yield* mapping.treeLock.lock(sim);
   const newEntry = daxRadixLockedEntry(sim, block, flags);
@@ -329,7 +384,7 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
       sim.violate('kernel-warn', `WARN_ON_ONCE(ret != entry) in dax_insert_mapping_entry(): ${where(vma, index)} holds ${describeEntry(ret)}, not the entry this fault locked`, 'dax_insert_mapping_entry');
     }
     mapping.tree.set(index, newEntry); // radix_tree_replace_slot()
-    what = `replaced the ${daxIsZeroEntry(entry) ? 'zero' : 'empty'} entry`;
+    what = `replaced the ${daxIsPmdEntry(entry) ? 'PMD ' : ''}${daxIsZeroEntry(entry) ? (daxIsPmdEntry(entry) ? 'huge zero' : 'zero') : 'empty'} entry`;
   } else {
     // "If a normal PTE or PMD entry is already in the tree, we leave it alone." v4.9–v4.13:
     // the caller gets new_entry, which is not in the tree; its unlock looks the index up
@@ -346,12 +401,13 @@ function* daxInsertMappingEntryV49(k: KernelState, vma: Vma, vmf: Vmf, entry: Tr
     radixTreePreloadEnd(sim);
     unlockPage(sim, entry); // "We don't need hole page anymore": unlock_page(); put_page()
   }
-  if (sim.rec) sim.log(`dax_insert_mapping_entry(${where(vma, index)}) -> ${block === null ? 'zero' : `blk ${block}`}, locked, ${what}`);
+  const made = block === null ? (flags & RADIX_DAX_PMD ? 'huge zero' : 'zero') : `blk ${block}`;
+  if (sim.rec) sim.log(`dax_insert_mapping_entry(${where(vma, index)}) -> ${made}${flags & RADIX_DAX_PMD ? ' (PMD)' : ''}, locked, ${what}`);
   return result;
 }
 
 /** `void **entryp` of the C code */
-interface EntryRef {
+export interface EntryRef {
   e: TreeEntry;
 }
 
@@ -520,11 +576,14 @@ export interface Iomap {
   isNew: boolean;
   /** IOMAP_F_DIRTY (v4.15+): the inode has metadata a datasync must still commit */
   dirty?: boolean;
+  /** iomap.length in pages from `page` (a PMD fault asks for 512; absent = 1) */
+  length?: number;
 }
 
 /** struct iomap_ops: the filesystem half of an iomap fault. */
 export interface IomapOps {
-  iomapBegin(k: KernelState, inode: Inode, page: number, flags: number): Generator<void, Iomap | number, void>;
+  /** `pages`: the length asked for (PMD_SIZE = 512 pages from a PMD fault; default 1) */
+  iomapBegin(k: KernelState, inode: Inode, page: number, flags: number, pages?: number): Generator<void, Iomap | number, void>;
   iomapEnd(k: KernelState, inode: Inode, page: number, written: number, flags: number, iomap: Iomap): Generator<void, number, void>;
 }
 
@@ -535,8 +594,8 @@ function iomapName(m: Iomap): string {
 // fs/dax.c dax_iomap_fault() (v4.9–v4.10) / dax_iomap_pte_fault() (v4.11–v4.19), PTE faults,
 // in either order:
 //   v4.9 and v4.12 (13e451fdc1af): grab_mapping_entry(), ->iomap_begin(), install,
-//     ->iomap_end(), unlock the entry. (v4.12's e2093926a098 bail-out for a PMD that a
-//     racing PMD fault installed is not modelled: no PMD is ever installed.)
+//     ->iomap_end(), unlock the entry. v4.12 (e2093926a098): a pmd that a racing PMD
+//     fault made huge after the generic code looked at it: VM_FAULT_NOPAGE (retry).
 //   v4.10–v4.11 (9f141d6ef625): ->iomap_begin() first, then grab_mapping_entry(), install,
 //     unlock the entry, then ->iomap_end().
 // Holes: v4.9 returns the locked hole page (VM_FAULT_LOCKED); from v4.10 (f449b936f1af)
@@ -576,6 +635,17 @@ export function* daxIomapFault(k: KernelState, ops: IomapOps, vma: Vma, vmf: Vmf
     entryp = { e: yield* grabMappingEntryV49(k, mapping, vmf.pgoff, 0) };
   } else {
     entryp = { e: yield* grabMappingEntryV49(k, mapping, vmf.pgoff, 0) };
+    if (k.flags.dax_pmd_pte_collision_checks && vma.pmd !== null) {
+      // e2093926a098 (v4.12): "we have raced with a PMD fault that overlaps with the PTE we
+      // need to set up. If so just return and the fault will be retried."
+      yield;
+      const pmd = vma.pmd.pmds.get(vmf.pgoff >> 9);
+      if (pmd !== undefined && pmd.kind !== 'table') {
+        if (sim.rec) sim.log(`dax_iomap_fault: pmd is huge (${pmd.kind}) -> VM_FAULT_NOPAGE`);
+        yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, entryp.e);
+        return VM_FAULT_NOPAGE;
+      }
+    }
     iomap = yield* iomapBegin();
     if (typeof iomap === 'number') {
       yield* putLockedMappingEntryV49(k, mapping, vmf.pgoff, entryp.e); // goto unlock_entry

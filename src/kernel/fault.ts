@@ -7,8 +7,9 @@ import {
   getUnlockedMappingEntry, daxUnlockMappingEntry, radixTreePreload, radixTreePreloadEnd, unlockPage, waitOnPageLocked, PAGE_CACHE_DAX_V46, PAGE_CACHE_DAX_V47,
   type HolePage, type TreeEntry,
 } from './mapping.js';
-import { describePte, setPte, unmapMappingRange, type AnonPage, type Pte, type Vma } from './pagetable.js';
+import { describePte, pteAlloc, setPte, unmapMappingRange, type AnonPage, type Pte, type Vma } from './pagetable.js';
 import { clearUserHighpage, copyUserDax, doCowFault, setCowPte, wpPageCopy } from './cow.js';
+import { handleMmFault, pteAllocOneMap } from './huge.js';
 import { PAGECACHE_TAG_DIRTY } from './radix-tree.js';
 import type { KernelState } from './state.js';
 import { bdevDirectAccess } from './media.js';
@@ -65,6 +66,8 @@ export interface FsOps {
   pageMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void>;
   pfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void>;
   getBlock(k: KernelState, vma: Vma, page: number, create: boolean): Generator<void, Bh | number, void>;
+  /** ->pmd_fault (v4.6–v4.10) / ->huge_fault(PE_SIZE_PMD) (v4.11+), src/kernel/huge.ts; absent: no PMD faults */
+  pmdFault?(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void>;
 }
 
 export function faultName(ret: number): string {
@@ -111,6 +114,9 @@ export function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, vo
 // write-protected for a DAX VMA (it has ->pfn_mkwrite, so vma_wants_writenotify()):
 // the first store takes a second fault through wp_pfn_shared().
 export function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number): Generator<void, number, void> {
+  // insert_pfn() -> get_locked_pte() -> pte_alloc_map_lock(): a none pmd gets a page table;
+  // a huge one is not tested for (setPte() then writes into the huge page)
+  yield* pteAlloc(k, vma, pgoff);
   yield* vma.ptl.lock(k.sim);
   let ret = 0;
   if (vma.ptes.has(pgoff)) {
@@ -139,6 +145,11 @@ function* daxRadixEntryV46(k: KernelState, vma: Vma, index: number, block: numbe
   const mapping = vma.mapping;
   yield* mapping.treeLock.lock(k.sim);
   let error = 0;
+  // "entry = radix_tree_lookup(page_tree, pmd_index); if (entry && RADIX_DAX_TYPE(entry) == RADIX_DAX_PMD) { index = pmd_index; goto dirty; }"
+  // (skipped for a file no VMA can map with a PMD: no PMD entry can be in its tree)
+  const pmdIndex = index & ~511;
+  const pmdEntry = pmdIndex !== index && mapping.iMmap.some((v) => v.pmd !== null) ? mapping.tree.get(pmdIndex) : undefined;
+  if (pmdEntry !== undefined && pmdEntry.kind === 'dax' && pmdEntry.pmdType) index = pmdIndex;
   const entry = mapping.tree.get(index);
   if (entry !== undefined) {
     if (entry.kind !== 'dax') {
@@ -502,6 +513,12 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
     // do_shared_fault() with a page: not reachable for DAX, whose write faults allocate and return NOPAGE
     throw new Error(`model: a shared DAX write fault returned ${page.label}`);
   }
+  // v4.8+ (7267ec008b5c): alloc_set_pte() -> pte_alloc_one_map() (VMAs with a PMD level only)
+  const mapRet = yield* pteAllocOneMap(k, vma, vmf.pgoff);
+  if (mapRet) {
+    unlockPage(k.sim, page);
+    return mapRet;
+  }
   yield* vma.ptl.lock(k.sim);
   if (vma.ptes.has(vmf.pgoff)) {
     // !pte_same(*pte, orig_pte): someone mapped it meanwhile
@@ -536,6 +553,8 @@ export function* finishFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void
     return ok ? 0 : VM_FAULT_NOPAGE;
   }
   const page = vmf.page!;
+  const mapRet = yield* pteAllocOneMap(k, vma, vmf.pgoff); // VMAs with a PMD level only
+  if (mapRet) return mapRet;
   yield* vma.ptl.lock(k.sim);
   if (vma.ptes.has(vmf.pgoff)) {
     vma.ptl.unlock(k.sim);
@@ -628,7 +647,7 @@ export function* handlePteFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: numb
  * with FAULT_FLAG_TRIED (mmap_sem was dropped by the handler).
  * Returns the final VM_FAULT bits.
  */
-export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean): Generator<void, number, void> {
+export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, write: boolean, huge = false): Generator<void, number, void> {
   let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0);
   for (;;) {
     yield* k.mmapSem.downRead(k.sim);
@@ -645,7 +664,8 @@ export function* userFault(k: KernelState, fs: FsOps, vma: Vma, pgoff: number, w
       if (k.sim.rec) k.sim.log(`access_error(${vma.name}): write to a PROT_READ mapping: bad_area_access_error`);
       return VM_FAULT_SIGSEGV;
     }
-    const ret = yield* k.sim.fn('handle_mm_fault', handlePteFault(k, fs, vma, pgoff, flags));
+    // a VMA with a PMD level (huge files) goes through the PMD dispatch of __handle_mm_fault() (huge.ts)
+    const ret = yield* k.sim.fn('handle_mm_fault', vma.pmd !== null ? handleMmFault(k, fs, vma, pgoff, flags, huge) : handlePteFault(k, fs, vma, pgoff, flags));
     if (ret & VM_FAULT_RETRY) {
       if (flags & FAULT_FLAG_ALLOW_RETRY) {
         flags &= ~FAULT_FLAG_ALLOW_RETRY;

@@ -12,7 +12,7 @@ import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { xfsFileFallocatePunch, xfsFileRead, xfsFileWriteIter, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
 import { memoryFailure } from './media.js';
 import { errName } from './mapping.js';
-import { Vma } from './pagetable.js';
+import { HPAGE_PMD_NR, PMD_ORDER, PmdLevel, Vma, pmdOf } from './pagetable.js';
 import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
 import { tlbState } from './tlb.js';
 import { journalOf } from './journal.js';
@@ -102,12 +102,20 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   // the COW copy (copy_user_dax(), cow_user_page()) from a block with a media error is not modelled
   const media = scn.badblocks.length > 0 || scn.threads.some((t) => t.ops.some((op) => op.kind === 'poison' || op.kind === 'clear'));
   if (media) for (const m of scn.maps) if (m.private) say(m.pos, `a private mapping (${m.name}) with media errors`);
-  for (const f of scn.files) if (f.huge) say(f.pos, `huge: true (${f.name})`);
+  // huge files (2 MiB-aligned extents, a PMD level in their VMAs: huge.ts) are modelled on ext4
+  const hugeFiles = new Set(scn.files.filter((f) => f.huge).map((f) => f.name));
+  for (const f of scn.files) {
+    if (!f.huge) continue;
+    if (scn.fs !== 'ext4') say(f.pos, `huge: true on ${scn.fs} (${f.name})`);
+    if (f.unwritten.length) say(f.pos, `unwritten extents in a huge file (${f.name})`);
+  }
+  for (const m of scn.maps) if (m.private && hugeFiles.has(m.file)) say(m.pos, `a private mapping of a huge file (${m.name})`);
   for (const b of scn.badblocks) {
     const f = scn.files.find((x) => x.name === b.file);
     if (f !== undefined && !f.written.has(b.page) && !f.unwritten.includes(b.page)) {
       out.push(diag(scn.file, b.pos, `setup.badblocks: ${b.file}:${b.page} is a hole; a bad block must back a written or unwritten page`));
     }
+    if (f !== undefined && f.huge) say(b.pos, `setup.badblocks in a huge file (${b.file})`);
   }
   // final.crash: the crash model (lost cache lines, journal replay of committed metadata) holds for
   // every ext4 profile; only the fsync/msync ops are limited to the kernels whose writeback is modelled
@@ -118,8 +126,12 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       if (op.kind === 'pin' && privateMaps.has(op.map)) say(op.pos, `a pin of the private mapping ${op.map}`);
       // rw.ts (dax_do_io(), to v4.9) models one-page I/O; dax_iomap_rw() (v4.10+) any length
       if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw) say(op.pos, `a ${op.kind} of more than one page`);
-      // v4.7–v4.8: CONFIG_FS_DAX_PMD depends on BROKEN (348e967ab07c), so a huge fault is a PTE fault
-      if (op.kind === 'fault' && op.huge && !flags.dax_pmd_broken) say(op.pos, 'a PMD (huge) fault');
+      // PMD faults: ext4 huge files (huge.ts). On a file that is not huge the VMA has no PMD level
+      // and a huge fault is a PTE fault (the PMD fault would fall back: the 2 MiB range passes i_size).
+      const file = 'map' in op ? scn.maps.find((m) => m.name === op.map)?.file : 'file' in op ? op.file : undefined;
+      if (file !== undefined && hugeFiles.has(file) && (op.kind === 'pin' || op.kind === 'fsync' || op.kind === 'msync')) {
+        say(op.pos, `the ${op.kind} op on a huge file (${file}; PMD mappings and 2 MiB entries are not modelled there)`);
+      }
       if (op.kind === 'pin' && op.fast) {
         // FOLL_LONGTERM in gup-fast is v5.2 (races-and-design.md 1.36); v4.x has no such call
         if (op.longterm) say(op.pos, 'a long-term pin through get_user_pages_fast() (pin with fast and longterm; FOLL_LONGTERM in gup-fast is v5.2)');
@@ -144,13 +156,39 @@ export class Kernel {
   /** Builds the machine of `setup:`; `hooks(k)` gives the checkers, which need the state. */
   constructor(sim: Sim, scn: Scenario, flags: Flags, hooks: (k: KernelState) => KernelHooks) {
     const pages = scn.files.reduce((n, f) => n + f.pages, 0);
-    this.k = new KernelState(sim, flags, scn.fs, Math.min(pages * 2 + 8, 1 << 20));
+    // huge files get their extents in 512-block aligned runs: room for one more run of slack
+    const hugePages = scn.files.reduce((n, f) => (f.huge ? n + f.pages : n), 0);
+    this.k = new KernelState(sim, flags, scn.fs, Math.min(pages * 2 + 8 + (hugePages ? hugePages + HPAGE_PMD_NR * 2 : 0), 1 << 20));
     this.fs = fsOpsFor(scn.fs);
     this.fsName = scn.fs;
     scn.files.forEach((f, serial) => {
       const inode = new Inode(sim, f.name, f.pages, serial);
       this.k.inodes.set(f.name, inode);
       const pagesWithBlocks = [...new Set([...f.written.keys(), ...f.unwritten])].sort((a, b) => a - b);
+      if (f.huge) {
+        // A huge file's written pages come in whole 2 MiB extents at 2 MiB-aligned blocks, zero
+        // but for the pages written, as a PMD write fault (generic/437's first step) or any
+        // 2 MiB write on a filesystem made with a 2 MiB stripe leaves them.
+        for (const pmd of [...new Set(pagesWithBlocks.map((p) => p >> PMD_ORDER))]) {
+          const head = pmd << PMD_ORDER;
+          const blocks = this.k.pmem.blocks;
+          let start = -1;
+          for (let i = 0; i + HPAGE_PMD_NR <= blocks.length && start < 0; i += HPAGE_PMD_NR) {
+            let free = true;
+            for (let j = 0; j < HPAGE_PMD_NR && free; j++) free = blocks[i + j]!.peekOwner() === null;
+            if (free) start = i;
+          }
+          if (start < 0) throw new Error('model: no 2 MiB-aligned free run for a huge file');
+          for (let i = 0; i < HPAGE_PMD_NR && head + i < f.pages; i++) {
+            const b = this.k.pmem.block(start + i);
+            b.owner = { file: f.name, page: head + i };
+            b.content = f.written.get(head + i) ?? 0;
+            inode.extents.set(head + i, { block: b.nr, unwritten: false });
+            this.k.writeLog(f.name, head + i).push({ value: b.peekContent(), start: 0, end: 0 });
+          }
+        }
+        return;
+      }
       for (const page of pagesWithBlocks) {
         const b = this.k.pmem.blocks.find((x) => x.peekOwner() === null)!;
         b.owner = { file: f.name, page };
@@ -165,6 +203,8 @@ export class Kernel {
       const vma = new Vma(sim, m.name, inode.mapping, !m.private);
       vma.vmSync = m.sync; // MAP_SHARED_VALIDATE | MAP_SYNC (v4.15; refused before in unsupported())
       vma.vmWrite = !m.readonly; // PROT_READ only
+      const fileSetup = scn.files.find((f) => f.name === m.file)!;
+      if (fileSetup.huge) vma.pmd = new PmdLevel(sim, m.name, fileSetup.pages);
       this.k.vmas.set(m.name, vma);
       inode.mapping.iMmap.push(vma);
     }
@@ -253,7 +293,7 @@ export class Kernel {
     switch (op.kind) {
       case 'fault': {
         const vma = k.vmas.get(op.map)!;
-        const ret = yield* userFault(k, this.fs, vma, op.page, op.write);
+        const ret = yield* userFault(k, this.fs, vma, op.page, op.write, op.huge);
         return faultResult(ret);
       }
       case 'load':
@@ -388,7 +428,26 @@ export class Kernel {
     const write = value !== null;
     for (;;) {
       yield; // the MMU reads the PTE and the data in one access
-      const pte = vma.ptes.get(page);
+      const pmd = pmdOf(vma, page);
+      if (pmd !== undefined && pmd.kind !== 'table' && (!write || (pmd.kind === 'devmap' && pmd.write))) {
+        // a huge PMD: the huge zero page, or the DAX block at the page's offset in the 2 MiB
+        if (pmd.kind === 'huge-zero') {
+          ev.readStep = k.sim.step;
+          if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = 0 (huge zero page)`);
+          return 0;
+        }
+        const hb = k.pmem.block(pmd.block + (page & (HPAGE_PMD_NR - 1)));
+        if (write) {
+          k.writeLog(vma.mapping.file, page).push({ value, start: ev.startStep, end: k.sim.step });
+          hb.store(value);
+          if (k.sim.rec) k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${hb.nr}, PMD)`);
+          return 'ok';
+        }
+        ev.readStep = k.sim.step;
+        if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = ${String(hb.content)} (blk ${hb.nr}, PMD)`);
+        return hb.content;
+      }
+      const pte = pmd === undefined || pmd.kind === 'table' ? vma.ptes.get(page) : undefined;
       if (pte !== undefined && (!write || pte.write)) {
         if (pte.kind === 'anon') {
           // a private mapping's COW page: DRAM, private to the process, never written back

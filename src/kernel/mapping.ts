@@ -89,6 +89,13 @@ export interface DaxEntry {
    * bits (src/kernel/dax-iomap.ts); absent from v4.7–v4.8 entries, which have none.
    */
   readonly flags?: number;
+  /** v4.5–v4.6 only: RADIX_DAX_TYPE(entry) == RADIX_DAX_PMD (a single slot at the PMD index; no multi-order entries then) */
+  readonly pmdType?: boolean;
+}
+
+/** RADIX_DAX_PMD, v4.9–v4.16 (include/linux/dax.h): such entries are multi-order (dax_radix_order() = PMD_SHIFT - PAGE_SHIFT). */
+function isMultiOrderEntry(e: TreeEntry): boolean {
+  return e.kind === 'dax' && e.flags !== undefined && (e.flags & (1 << 3)) !== 0;
 }
 
 export type TreeEntry = HolePage | DaxEntry;
@@ -119,7 +126,7 @@ export class AddressSpace {
   constructor(sim: Sim, file: string, serial: number) {
     this.file = file;
     this.addr = 0xffff880012340000n + BigInt(serial) * 0x1000n;
-    this.tree = new RadixTree<TreeEntry>(sim);
+    this.tree = new RadixTree<TreeEntry>(sim, isMultiOrderEntry);
     this.treeLock = new Spinlock(sim, `tree_lock ${file}`, 'mapping->tree_lock');
     this.iMmapRwsem = new RwSem(sim, `i_mmap_rwsem ${file}`, 'mapping->i_mmap_rwsem');
     this.sim = sim;
@@ -344,9 +351,11 @@ export interface EntryKey {
 export function describeEntry(e: TreeEntry | undefined): string {
   if (e === undefined) return 'no entry';
   if (e.kind === 'page') return e.label;
-  // RADIX_DAX_HZP / RADIX_DAX_ZERO_PAGE = 1 << 4 (v4.9+): a zero-page entry
-  const what = e.flags !== undefined && e.flags & (1 << 4) ? 'zero' : e.block === null ? 'empty' : `blk ${e.block}`;
-  return `${what} entry${e.locked ? ' (locked)' : ''}`;
+  const f = e.flags ?? 0;
+  const size = f & (1 << 3) || e.pmdType ? 'PMD ' : '';
+  // RADIX_DAX_HZP / RADIX_DAX_ZERO_PAGE = 1 << 4 (v4.9+): a zero-page entry (the huge zero page for a PMD entry)
+  const what = f & (1 << 4) ? (size ? 'huge zero' : 'zero') : e.block === null ? 'empty' : `blk ${e.block}`;
+  return `${size}${what} entry${e.locked ? ' (locked)' : ''}`;
 }
 
 // fs/dax.c dax_entry_waitqueue(), v4.7–v4.8: hash_long(mapping ^ index, DAX_WAIT_TABLE_BITS).

@@ -1,7 +1,7 @@
 // munmap(2): tearing down one scenario map. The map covers the whole file, so
 // the partial-unmap and VMA-splitting paths of do_munmap() never run here.
 import type { KernelState } from './state.js';
-import { clearPte, type Vma } from './pagetable.js';
+import { clearPte, freePgtables, zapVmaHugePmds, type Vma } from './pagetable.js';
 import { flushTlbMmRange } from './tlb.js';
 
 // mm/mmap.c vm_munmap() -> do_munmap(), v4.6–v4.19 (down_write_killable() of
@@ -22,7 +22,8 @@ export function* vmMunmap(k: KernelState, vma: Vma): Generator<void, number, voi
   }
   // detach_vmas_to_be_unmapped()
   vma.unmapped = true;
-  // unmap_region(): unmap_vmas() -> zap_pte_range()
+  // unmap_region(): unmap_vmas() -> zap_pmd_range() (huge PMDs of a huge file's VMA) -> zap_pte_range()
+  yield* zapVmaHugePmds(k, vma);
   yield* vma.ptl.lock(sim);
   const zapped = [...vma.ptes.keys()].sort((a, b) => a - b);
   for (const page of zapped) clearPte(k, vma, page);
@@ -30,7 +31,8 @@ export function* vmMunmap(k: KernelState, vma: Vma): Generator<void, number, voi
   vma.ptl.unlock(sim);
   // tlb_finish_mmu(): the x86 TLB flush waits for CPUs with interrupts off (gup-fast), tlb.ts
   if (zapped.length > 0) yield* flushTlbMmRange(k);
-  // free_pgtables() -> unlink_file_vma()
+  // free_pgtables(): the page tables of a huge file's VMA (nr_ptes), then unlink_file_vma()
+  freePgtables(k, vma);
   const mapping = vma.mapping;
   yield* mapping.iMmapRwsem.downWrite(sim);
   const i = mapping.iMmap.indexOf(vma);

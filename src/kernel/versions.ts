@@ -95,6 +95,31 @@ export const FLAGS = {
     since: 'v4.7',
     mechanism: 'CONFIG_FS_DAX_PMD depends on BROKEN: every PMD fault falls back to PTEs',
   },
+  dax_get_block_pmd_fault_stub: {
+    commit: '"dax: remove dax_pmd_fault()" (Ross Zwisler, in the series of 642261ac995e; upstream id not verified)',
+    since: 'v4.9',
+    mechanism: 'the get_block-based dax_pmd_fault() is a stub returning VM_FAULT_FALLBACK, so ext4 (on get_block until its iomap conversion in v4.10) has no PMD faults: ext4_dax_pmd_fault() takes its locks and falls back',
+  },
+  mm_pte_alloc_deferred: {
+    commit: '7267ec008b5c mm: postpone page table allocation until we have page to map (version from memory: v4.8)',
+    since: 'v4.8',
+    mechanism: '__handle_mm_fault() no longer allocates the PTE page before handle_pte_fault(): a pmd_none() pmd leaves vmf->pte NULL and the page table is allocated where the PTE is set (alloc_set_pte() -> pte_alloc_one_map(), insert_pfn() -> get_locked_pte()); a present pmd is tested with pmd_trans_unstable() || pmd_devmap() in handle_pte_fault() and pte_alloc_one_map()',
+  },
+  mm_pmd_devmap_checked_first: {
+    commit: '"mm: avoid spurious \'bad pmd\' warning messages" (Ross Zwisler, v4.12, Cc stable; upstream id believed d0f0931de936, not verified)',
+    since: 'v4.12',
+    mechanism: 'handle_pte_fault() and pte_alloc_one_map() test pmd_devmap() before pmd_trans_unstable(), whose pmd_none_or_trans_huge_or_clear_bad() prints "bad pmd" and clears a DAX PMD (pmd_bad() holds for it)',
+  },
+  dax_grab_unmap_before_preload: {
+    commit: '0cb80b484755 dax: Fix sleep in atomic contex in grab_mapping_entry()',
+    since: 'v4.10',
+    mechanism: 'a PTE fault that downgrades a 2 MiB huge-zero entry unmaps the 2 MiB range (unmap_mapping_range(), i_mmap_rwsem) before radix_tree_preload() disables preemption, not after it',
+  },
+  dax_pmd_pte_collision_checks: {
+    commit: 'e2093926a098 dax: Fix race between colliding PMD & PTE entries (first 9 digits verified by a blame; the rest believed)',
+    since: 'v4.12',
+    mechanism: 'after taking the entry lock, dax_iomap_pte_fault() returns VM_FAULT_NOPAGE if the pmd is pmd_trans_huge() or pmd_devmap(), and dax_iomap_pmd_fault() returns 0 if the pmd is a page table',
+  },
   ext4_dax_io_prezero: {
     commit: '12735f881952 ext4: pre-zero allocated blocks for DAX IO',
     since: 'v4.7',
@@ -113,7 +138,7 @@ export const FLAGS = {
   dax_radix_pmd_entries: {
     commit: '642261ac995e dax: add struct iomap based DAX PMD support',
     since: 'v4.9',
-    mechanism: 'exceptional entries carry RADIX_DAX_PMD/HZP/EMPTY bits; grab_mapping_entry() takes a size flag and inserts a locked EMPTY entry of that size; dax_insert_mapping_entry() replaces only EMPTY and zero entries and leaves a real one in place; entry-lock waiters key on {mapping, entry_start}, PMD-aligned for PMD entries (63e95b5c4f16). PMD faults themselves are not modelled yet',
+    mechanism: 'exceptional entries carry RADIX_DAX_PMD/HZP/EMPTY bits; grab_mapping_entry() takes a size flag and inserts a locked EMPTY entry of that size; dax_insert_mapping_entry() replaces only EMPTY and zero entries and leaves a real one in place; entry-lock waiters key on {mapping, entry_start}, PMD-aligned for PMD entries (63e95b5c4f16); PMD faults use them from v4.10 on ext4 (src/kernel/huge.ts)',
   },
   ext4_dax_iomap_fault: {
     commit: 'e2ae766c1b03 ext4: convert DAX faults to iomap infrastructure',
@@ -129,8 +154,8 @@ export const FLAGS = {
   dax_iomap_begin_before_entry_lock: {
     commit: '9f141d6ef625 dax: Call ->iomap_begin without entry lock during dax fault',
     since: 'v4.10',
-    removed: '13e451fdc1af dax: fix data corruption when fault races with write (v4.12)',
-    mechanism: 'dax_iomap_fault() calls ->iomap_begin() before grab_mapping_entry() and ->iomap_end() after unlocking the entry, so it maps what a block lookup made outside the entry lock returned',
+    removed: '13e451fdc1af dax: fix data corruption when fault races with write (v4.12; 876f29460cbd for the PMD fault)',
+    mechanism: 'dax_iomap_fault() and dax_iomap_pmd_fault() call ->iomap_begin() before grab_mapping_entry() and ->iomap_end() after unlocking the entry, so they map what a block lookup made outside the entry lock returned',
   },
   dax_load_hole_finish_fault: {
     commit: 'f449b936f1af dax: Finish fault completely when loading holes',
@@ -250,6 +275,11 @@ const V4_6: Flags = {
   dax_fault_unwritten_create: false,
   ext4_dax_cow_fault_not_write: false,
   dax_pmd_broken: false,
+  dax_get_block_pmd_fault_stub: false,
+  mm_pte_alloc_deferred: false,
+  mm_pmd_devmap_checked_first: false,
+  dax_grab_unmap_before_preload: false,
+  dax_pmd_pte_collision_checks: false,
   dax_radix_pmd_entries: false,
   ext4_dax_iomap_fault: false,
   ext4_dax_fault_no_handle: false,
@@ -293,7 +323,14 @@ const V4_7: Flags = {
 };
 // ext4 still faults through the get_block-based dax_fault() in v4.9 (its iomap fault
 // path is v4.10, e2ae766c1b03); CONFIG_FS_DAX_PMD no longer depends on BROKEN.
-const V4_9: Flags = { ...V4_7, dax_pmd_broken: false, dax_radix_pmd_entries: true, ext2_dax_iomap: true };
+const V4_9: Flags = {
+  ...V4_7,
+  dax_pmd_broken: false,
+  dax_radix_pmd_entries: true,
+  ext2_dax_iomap: true,
+  dax_get_block_pmd_fault_stub: true,
+  mm_pte_alloc_deferred: true,
+};
 const V4_10: Flags = {
   ...V4_9,
   ext4_dax_iomap_fault: true,
@@ -308,6 +345,7 @@ const V4_10: Flags = {
   dax_writeback_entry_lock: true,
   dax_writeback_clear_dirty: true,
   ext4_dax_iomap_rw: true,
+  dax_grab_unmap_before_preload: true,
 };
 
 // ext4_dax_write_excl is v4.11 (ff5462e39ca1); no v4.11 profile exists, so v4.12 is the first that has it
@@ -320,6 +358,8 @@ const V4_12: Flags = {
   ext4_dax_write_excl: true,
   dax_invalidate_unmaps: true,
   x86_gup_pte_allows_gup_first: true,
+  mm_pmd_devmap_checked_first: true,
+  dax_pmd_pte_collision_checks: true,
 };
 // v4.13's switch of x86 to the generic gup-fast (e585513b76f7) is in the next profile
 const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true, gup_fast_generic: true };

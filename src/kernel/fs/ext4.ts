@@ -3,12 +3,13 @@
 // quoted in notes/kernel-v4.6-v4.7.md §3 (no full v4.6/v4.7 ext4 file is in
 // the index; the quoted hunks carry the lock order).
 import { LockdepMap } from '../../sim/sync.js';
-import { LOOKUP, ext4MapBlocks, ext4RemoveSpace, type MapResult } from '../blockmap.js';
+import { LOOKUP, ext4MapBlocks, ext4MapBlocksRange, ext4RemoveSpace, type MapResult } from '../blockmap.js';
 import {
   FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
   type Bh, type FsOps, type Vmf,
 } from '../fault.js';
-import type { Vma } from '../pagetable.js';
+import { HPAGE_PMD_NR, type Vma } from '../pagetable.js';
+import { VM_FAULT_FALLBACK, daxIomapPmdFault, daxPmdFaultV46, type BhRange } from '../huge.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
 import { ext4BreakLayouts } from '../layout.js';
@@ -101,8 +102,19 @@ const EXT4_GET_BLOCKS_CREATE_ZERO = CONVERT_CREATE_ZERO;
 // of its own (it joins a running one) around ext4_map_blocks(EXT4_GET_BLOCKS_CREATE_ZERO),
 // stopped before returning. The orphan-list step is skipped for IOMAP_FAULT, and the
 // ENOSPC retry never runs (allocations do not fail here).
-function* ext4IomapBegin(k: KernelState, inode: Inode, page: number, flags: number): Generator<void, Iomap | number, void> {
+// A request longer than a page (a PMD fault's PMD_SIZE) maps the run from `page` with
+// ext4MapBlocksRange(): iomap.length is the run (of blocks or of hole: "ext4: tell DAX the
+// size of allocation holes", v4.9), a write to a hole allocates the 2 MiB-aligned extent.
+function* ext4IomapBegin(k: KernelState, inode: Inode, page: number, flags: number, pages = 1): Generator<void, Iomap | number, void> {
   const sb = sbOf(k);
+  if (pages > 1) {
+    if (flags & IOMAP_WRITE) sb.handle.acquire(k.sim);
+    const rr = yield* ext4MapBlocksRange(k, inode, page, pages, flags & IOMAP_WRITE ? EXT4_GET_BLOCKS_CREATE_ZERO : LOOKUP);
+    if (flags & IOMAP_WRITE) sb.handle.release(k.sim);
+    if (typeof rr === 'number') return rr;
+    if (rr.extent === null) return { type: 'hole', block: null, isNew: false, length: rr.len };
+    return { type: rr.extent.unwritten ? 'unwritten' : 'mapped', block: rr.extent.block, isNew: rr.isNew, length: rr.len };
+  }
   let r: MapResult | number;
   if (flags & IOMAP_WRITE) {
     sb.handle.acquire(k.sim); // ext4_journal_start(inode, EXT4_HT_MAP_BLOCKS, dio_credits)
@@ -214,8 +226,66 @@ function* ext4DaxPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void,
   return ret;
 }
 
+// fs/ext4/inode.c ext4_dax_mmap_get_block(), v4.5–v4.6, asked for PMD_SIZE by __dax_pmd_fault()
+// (bh.b_size = PMD_SIZE): a lookup maps the run of contiguous blocks from `head`; a hole
+// reports no size (b_state stays 0: buffer_size_valid() is false; "ext4: tell DAX the size of
+// allocation holes" is v4.9); create allocates in a handle (ext4MapBlocksRange(): the 2 MiB-
+// aligned extent when the whole range is a hole). Its unwritten-then-convert sequence is folded
+// into one written, zeroed allocation (huge files have no unwritten extents), BH_New cleared.
+function* ext4DaxMmapGetBlockPmdV46(k: KernelState, inode: Inode, head: number, create: boolean): Generator<void, BhRange | number, void> {
+  const sb = sbOf(k);
+  if (create) sb.handle.acquire(k.sim);
+  const r = yield* ext4MapBlocksRange(k, inode, head, HPAGE_PMD_NR, create ? CONVERT_CREATE_ZERO : LOOKUP);
+  if (create) sb.handle.release(k.sim);
+  if (typeof r === 'number') return r;
+  if (r.extent === null) return { mapped: false, unwritten: false, isNew: false, block: null, len: 0 };
+  return { mapped: !r.extent.unwritten, unwritten: r.extent.unwritten, isNew: false, block: r.extent.block, len: r.len };
+}
+
+// fs/ext4/file.c ext4_dax_pmd_fault(), v4.5–v4.10, and ext4_dax_huge_fault() for a PMD,
+// v4.11–v4.12 (v4.6 body from the `-` lines of store id 37256359832; v4.10 from the context
+// of 2577308578; v4.12 per 37953395956): the locks of ext4DaxFault() (a write: sb_start_pagefault(),
+// file_update_time(), i_mmap_sem for read, a jbd2 handle except in v4.10–v4.11), around
+//   v4.6 __dax_pmd_fault() with ext4_dax_mmap_get_block();
+//   v4.7–v4.8 dax_pmd_fault(), which falls back at once (CONFIG_FS_DAX_PMD depends on BROKEN);
+//   v4.9 the dax_pmd_fault() stub: VM_FAULT_FALLBACK ("dax: remove dax_pmd_fault()");
+//   v4.10+ dax_iomap_pmd_fault() with ext4_iomap_ops (e2ae766c1b03).
+function* ext4DaxPmdFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
+  const sim = k.sim;
+  const sb = sbOf(k);
+  const inode = k.inode(vma.mapping.file);
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  const handle = write && !k.flags.ext4_dax_fault_no_handle;
+  if (write) {
+    yield;
+    sb.pagefault.acquire(sim);
+    yield* mmapSemRead(k, inode);
+    if (handle) sb.handle.acquire(sim);
+  } else {
+    yield* mmapSemRead(k, inode);
+  }
+  let result: number;
+  if (!k.flags.dax_entry_lock) result = yield* daxPmdFaultV46(k, ext4DaxMmapGetBlockPmdV46, vma, vmf);
+  else if (k.flags.ext4_dax_iomap_fault) result = yield* daxIomapPmdFault(k, ext4IomapOps, vma, vmf); // e2ae766c1b03 (v4.10)
+  else {
+    // v4.7–v4.8: dax_pmd_broken (348e967ab07c); v4.9: dax_get_block_pmd_fault_stub
+    yield;
+    if (sim.rec) sim.log(`dax_pmd_fault -> VM_FAULT_FALLBACK (${k.flags.dax_pmd_broken ? 'CONFIG_FS_DAX_PMD depends on BROKEN' : 'a stub since "dax: remove dax_pmd_fault()"'})`);
+    result = VM_FAULT_FALLBACK;
+  }
+  if (write) {
+    if (handle) sb.handle.release(sim);
+    mmapSemUpRead(k, inode);
+    sb.pagefault.release(sim);
+  } else {
+    mmapSemUpRead(k, inode);
+  }
+  return result;
+}
+
 export const ext4Ops: FsOps = {
   fault: ext4DaxFault,
+  pmdFault: ext4DaxPmdFault,
   pageMkwrite: ext4DaxFault,
   // v4.14 (91d25ba8a6b0, which removed dax_pfn_mkwrite()): `.pfn_mkwrite = ext4_dax_fault`
   // (4.19 table, store id 48065734641): a write to a read-only DAX PTE is a full DAX fault
