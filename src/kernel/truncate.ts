@@ -39,6 +39,9 @@ function* truncateInodePage(k: KernelState, mapping: AddressSpace, page: HolePag
 export function* lookupEntries(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, [number, TreeEntry][], void> {
   yield;
   const out: [number, TreeEntry][] = [];
+  // a multi-order (2 MiB) entry that covers `start` from a head below it is found too (v4.9+)
+  const head = mapping.tree.slotIndex(start);
+  if (head < start) out.push([head, mapping.tree.get(head)!]);
   for (const i of mapping.tree.keys()) {
     if (i >= start && i < end) out.push([i, mapping.tree.get(i)!]);
     if (out.length === 14) break;

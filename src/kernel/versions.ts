@@ -154,8 +154,8 @@ export const FLAGS = {
   dax_iomap_begin_before_entry_lock: {
     commit: '9f141d6ef625 dax: Call ->iomap_begin without entry lock during dax fault',
     since: 'v4.10',
-    removed: '13e451fdc1af dax: fix data corruption when fault races with write (v4.12; 876f29460cbd for the PMD fault)',
-    mechanism: 'dax_iomap_fault() and dax_iomap_pmd_fault() call ->iomap_begin() before grab_mapping_entry() and ->iomap_end() after unlocking the entry, so they map what a block lookup made outside the entry lock returned',
+    removed: '13e451fdc1af dax: fix data corruption when fault races with write (v4.12)',
+    mechanism: 'dax_iomap_fault() and dax_iomap_pmd_fault() call ->iomap_begin() before grab_mapping_entry() and ->iomap_end() after unlocking the entry, so they map what a block lookup made outside the entry lock returned (876f29460cbd reverted it for the PMD fault in v4.12)',
   },
   dax_load_hole_finish_fault: {
     commit: 'f449b936f1af dax: Finish fault completely when loading holes',

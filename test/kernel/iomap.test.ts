@@ -47,6 +47,8 @@ test('profiles v4.9, v4.9.140, v4.10 and v4.12 switch the mechanisms where the c
   assert.deepEqual(v412, {
     ...v410, dax_iomap_begin_before_entry_lock: false, ext4_dax_fault_no_handle: false, dax_grab_relookup_after_preload: true, ext4_dax_cow_fault_not_write: true,
     ext4_dax_write_excl: true, dax_invalidate_unmaps: true, x86_gup_pte_allows_gup_first: true,
+    // the PMD/PTE collision fixes (test/kernel/huge.test.ts)
+    mm_pmd_devmap_checked_first: true, dax_pmd_pte_collision_checks: true,
   });
 });
 
