@@ -253,7 +253,7 @@ function* grabMappingEntryInner(k: KernelState, mapping: AddressSpace, index: nu
       // "Good, we have inserted empty locked entry into the tree."
       mapping.nrexceptional++;
       mapping.treeLock.unlock(sim);
-      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}${pmdRequest ? ', PMD' : ''}) -> new ${describeEntry(e)}`);
+      if (sim.rec) sim.log(`grab_mapping_entry(${mapping.file}:${index}${pmdRequest ? ', PMD' : ''}) -> new ${pmdRequest ? 'PMD ' : ''}empty entry, locked`);
       return e;
     }
     if (entry.kind === 'page') {

@@ -92,7 +92,7 @@ test('a PMD read fault of a written 2 MiB extent maps a DAX PMD in v4.6 and v4.1
     }
     // v4.6 inserts no radix entry for a PMD read ("skip inserting a radix tree entry completely on the initial read")
     if (kernel === 'v4.6') assert.ok(!ev.some((e) => e.includes('dax_radix_entry')), 'v4.6');
-    if (iomap) assert.ok(inOrder(ev, ['grab_mapping_entry(d:0, PMD) -> new PMD empty entry (locked)', 'dax_insert_mapping_entry(d:0) -> PMD blk 0 entry']), kernel);
+    if (iomap) assert.ok(inOrder(ev, ['grab_mapping_entry(d:0, PMD) -> new PMD empty entry, locked', 'dax_insert_mapping_entry(d:0) -> blk 0 (PMD), locked, replaced the PMD empty entry']), kernel);
   }
 });
 
@@ -145,7 +145,7 @@ threads:
 `;
   const r = run(scenario(text), { kernel: 'v4.12', seed: '1', record: true });
   assert.deepEqual(r.violations, []);
-  assert.ok(inOrder(events(r), ['grab_mapping_entry(d:9) -> new empty entry (locked)', 'grab_mapping_entry(d:0, PMD) -> -EEXIST', 'dax_iomap_pmd_fault -> VM_FAULT_FALLBACK', 'vm_insert_mixed(m:0 -> blk 0)']));
+  assert.ok(inOrder(events(r), ['grab_mapping_entry(d:9) -> new empty entry, locked', 'grab_mapping_entry(d:0, PMD) -> -EEXIST', 'dax_iomap_pmd_fault -> VM_FAULT_FALLBACK', 'vm_insert_mixed(m:0 -> blk 0)']));
 });
 
 const HOLE_DOWNGRADE = (kernel: string) => `
@@ -170,11 +170,11 @@ test('a PMD read of a hole maps the huge zero page; a 4 KiB fault downgrades the
   assert.deepEqual(r.violations, []);
   const ev = events(r);
   assert.ok(inOrder(ev, [
-    'dax_insert_mapping_entry(d:0) -> PMD huge zero entry', 'dax_pmd_load_hole: m pmd 0 -> huge zero page', 'load m:100 = 0 (huge zero page)',
+    'dax_insert_mapping_entry(d:0) -> huge zero (PMD), locked, replaced the PMD empty entry', 'dax_pmd_load_hole: m pmd 0 -> huge zero page', 'load m:100 = 0 (huge zero page)',
     'unmap_mapping_range(d:0-511)', 'zap m pmd 0 (huge zero page ro)', 'PMD downgrade, PMD huge zero entry (locked) deleted',
-    'grab_mapping_entry(d:3) -> new empty entry (locked)', 'hole page #1 replaces the locked entry',
+    'grab_mapping_entry(d:3) -> new empty entry, locked', 'hole page #1 replaces the locked entry',
     // the zapped huge zero page is faulted back at 4 KiB
-    'grab_mapping_entry(d:100) -> new empty entry (locked)',
+    'grab_mapping_entry(d:100) -> new empty entry, locked',
   ]), ev.join('\n'));
   const reverted = run(scenario(HOLE_DOWNGRADE('{base: v4.10, dax_grab_unmap_before_preload: false}')), { kernel: 'v4.10', seed: '1' });
   assert.deepEqual(reverted.violations.map((v) => [v.id, v.message]), [['sleep-in-atomic', 't0 calls down_write(i_mmap_rwsem d) with preemption disabled']]);
