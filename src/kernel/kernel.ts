@@ -129,7 +129,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       // PMD faults: ext4 huge files (huge.ts). On a file that is not huge the VMA has no PMD level
       // and a huge fault is a PTE fault (the PMD fault would fall back: the 2 MiB range passes i_size).
       const file = 'map' in op ? scn.maps.find((m) => m.name === op.map)?.file : 'file' in op ? op.file : undefined;
-      if (file !== undefined && hugeFiles.has(file) && (op.kind === 'pin' || op.kind === 'fsync' || op.kind === 'msync')) {
+      if (file !== undefined && hugeFiles.has(file) && (op.kind === 'pin' || op.kind === 'fsync' || op.kind === 'msync' || op.kind === 'poison' || op.kind === 'clear')) {
         say(op.pos, `the ${op.kind} op on a huge file (${file}; PMD mappings and 2 MiB entries are not modelled there)`);
       }
       if (op.kind === 'pin' && op.fast) {
