@@ -231,3 +231,31 @@ import { readFileSync } from 'node:fs';
 function readScn(path: string): string {
   return readFileSync(path, 'utf8');
 }
+
+test('XFS (v4.9+): PMD read faults through dax_iomap_pmd_fault() under XFS_MMAPLOCK; v4.9 downgrades a huge zero entry with preemption off (1.15), v4.10 does not; 2 MiB writes are refused', () => {
+  const text = (kernel: string, extra = '') => `
+name: xfs-pmd
+kernel: ${kernel}
+fs: xfs
+setup:
+  files:
+    d: {pages: 512, huge: true}
+    w: {pages: 512, huge: true, written: {4: "W"}}
+  maps:
+    m: {file: d}
+    m2: {file: d}
+    mw: {file: w}
+threads:
+  t0:
+    - fault: {map: mw, page: 4, huge: true}
+    - load: {map: mw, page: 4, expect: ["W"]}
+    - fault: {map: m, page: 0, huge: true}
+    - fault: {map: m2, page: 3}${extra}
+`;
+  const v49 = run(scenario(text('v4.9')), { kernel: 'v4.9', seed: '0', record: true });
+  assert.deepEqual(v49.violations.map((v) => v.id), ['sleep-in-atomic']);
+  const ev = events(v49);
+  assert.ok(inOrder(ev, ['down_read(xfs_mmaplock w)', 'vmf_insert_pfn_pmd(mw pmd 0) -> DAX PMD', 'load mw:4 = W', 'dax_pmd_load_hole: m pmd 0 -> huge zero page', 'unmap_mapping_range(d:0-511)']), ev.join('\n'));
+  assert.deepEqual(run(scenario(text('v4.10')), { kernel: 'v4.10', seed: '0' }).violations, []);
+  assert.throws(() => run(scenario(text('v4.10', '\n    - store: {map: m, page: 9, value: "x"}')), { kernel: 'v4.10', seed: '0' }), /a store on a huge xfs file \(d; XFS's 2 MiB allocations are not modelled\)/);
+});
