@@ -251,8 +251,9 @@ export function mmOf(k: KernelState): MmCounters {
 export const MM_FILEPAGES = 0;
 export const MM_ANONPAGES = 1;
 
-/** The rss counter a mapped PTE counts in (mm_counter_file()); a pfn PTE (insert_pfn(), pte_special) counts in none. */
+/** The rss counter a mapped PTE counts in (mm_counter() / mm_counter_file()); a pfn PTE (insert_pfn(), pte_special) counts in none. */
 function rssIndex(pte: Pte): number | null {
+  if (pte.kind === 'anon') return MM_ANONPAGES; // mm_counter(): an anonymous COW page
   return pte.kind === 'page' ? MM_FILEPAGES : null;
 }
 
@@ -318,7 +319,7 @@ export function setHugePmd(k: KernelState, vma: Vma, index: number, pmd: Pmd): v
       // the MMU no longer reaches it (the reverse maps of the checkers forget it); a hole page keeps its mapcount
       const key = `${vma.name}:${page}`;
       if (pte.kind === 'page') pte.page.mappers.delete(key);
-      else {
+      else if (pte.kind === 'pfn') {
         const b = k.pmem.block(pte.block);
         k.sim.touch(b.obj, true);
         b.mappers.delete(key);
