@@ -111,7 +111,6 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     else if (scn.fs !== 'ext4' && scn.fs !== 'xfs') say(f.pos, `huge: true on ${scn.fs} (${f.name})`);
     if (f.unwritten.length) say(f.pos, `unwritten extents in a huge file (${f.name})`);
   }
-  for (const m of scn.maps) if (m.private && hugeFiles.has(m.file)) say(m.pos, `a private mapping of a huge file (${m.name})`);
   for (const b of scn.badblocks) {
     const f = scn.files.find((x) => x.name === b.file);
     if (f !== undefined && !f.written.has(b.page) && !f.unwritten.includes(b.page)) {

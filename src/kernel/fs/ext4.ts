@@ -254,7 +254,8 @@ function* ext4DaxPmdFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, n
   const sim = k.sim;
   const sb = sbOf(k);
   const inode = k.inode(vma.mapping.file);
-  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
+  // fd96b8da68d3 (v4.12): a COW fault on a private mapping is not a "write" for ext4_dax_huge_fault()
+  const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0 && (vma.shared || !k.flags.ext4_dax_cow_fault_not_write);
   const handle = write && !k.flags.ext4_dax_fault_no_handle;
   if (write) {
     yield;
