@@ -116,7 +116,7 @@ export function* iSizeRead(k: KernelState, vma: Vma): Generator<void, number, vo
 export function* vmInsertMixed(k: KernelState, vma: Vma, pgoff: number, block: number): Generator<void, number, void> {
   // insert_pfn() -> get_locked_pte() -> pte_alloc_map_lock(): a none pmd gets a page table;
   // a huge one is not tested for (setPte() then writes into the huge page)
-  yield* pteAlloc(k, vma, pgoff);
+  if (vma.pmd !== null) yield* pteAlloc(k, vma, pgoff);
   yield* vma.ptl.lock(k.sim);
   let ret = 0;
   if (vma.ptes.has(pgoff)) {
@@ -514,7 +514,7 @@ function* doFault(k: KernelState, fs: FsOps, vma: Vma, vmf: Vmf): Generator<void
     throw new Error(`model: a shared DAX write fault returned ${page.label}`);
   }
   // v4.8+ (7267ec008b5c): alloc_set_pte() -> pte_alloc_one_map() (VMAs with a PMD level only)
-  const mapRet = yield* pteAllocOneMap(k, vma, vmf.pgoff);
+  const mapRet = vma.pmd !== null ? yield* pteAllocOneMap(k, vma, vmf.pgoff) : 0;
   if (mapRet) {
     unlockPage(k.sim, page);
     return mapRet;
@@ -553,7 +553,7 @@ export function* finishFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void
     return ok ? 0 : VM_FAULT_NOPAGE;
   }
   const page = vmf.page!;
-  const mapRet = yield* pteAllocOneMap(k, vma, vmf.pgoff); // VMAs with a PMD level only
+  const mapRet = vma.pmd !== null ? yield* pteAllocOneMap(k, vma, vmf.pgoff) : 0; // VMAs with a PMD level only
   if (mapRet) return mapRet;
   yield* vma.ptl.lock(k.sim);
   if (vma.ptes.has(vmf.pgoff)) {
