@@ -22,7 +22,7 @@ import {
   type WaitQueueHead,
 } from '../sim/waitqueue.js';
 import {
-  EBUSY, EEXIST, EIO, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
+  EBUSY, EEXIST, EIO, ENOMEM, daxEntryWaitqueue, deleteFromPageCacheLocked, describeEntry, errName, findOrCreatePage, isUnlocked, lockPage,
   radixTreePreload, radixTreePreloadEnd, unlockPage, wakeExceptionalEntryFunc,
   type AddressSpace, type DaxEntry, type EntryKey, type HolePage, type PageCacheDax, type TreeEntry,
 } from './mapping.js';
