@@ -329,7 +329,7 @@ export class Kernel {
         // ext2 has no ->fallocate: -EOPNOTSUPP
         if (this.fsName === 'ext2') return 'EOPNOTSUPP';
         if (this.fsName !== 'ext4') throw new Error(`model: fallocate on ${this.fsName}`);
-        return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keepSize));
+        return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keep_size));
       case 'read':
         if (this.fsName === 'xfs') return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev));
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
@@ -541,7 +541,7 @@ export function describeOp(op: Op): string {
     case 'unpin':
       return `unpin ${op.pin}`;
     case 'fallocate':
-      return `fallocate ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}${op.keepSize ? ' keep_size' : ''}`;
+      return `fallocate ${op.file}:${op.page}${op.pages !== 1 ? `+${op.pages}` : ''}${op.keep_size ? ' keep_size' : ''}`;
     case 'poison':
     case 'clear':
       return `${op.kind} ${op.file}:${op.page}`;

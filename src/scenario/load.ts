@@ -76,7 +76,7 @@ export const OP_ARGS: Readonly<Record<OpKind, readonly ArgSpec[]>> = {
   unpin: [a('pin', 'pin')],
   poison: [a('file', 'file'), a('page', 'page')],
   clear: [a('file', 'file'), a('page', 'page')],
-  fallocate: [a('file', 'file'), a('page', 'page'), a('pages', 'count', false), a('keepSize', 'bool', false)],
+  fallocate: [a('file', 'file'), a('page', 'page'), a('pages', 'count', false), a('keep_size', 'bool', false)],
 };
 
 // ---------------------------------------------------------------------------

@@ -76,7 +76,7 @@ const OP_DOC: Readonly<Record<OpKind, { description: string; example: Record<str
   },
   fallocate: {
     description:
-      'fallocate(2) mode 0 (posix_fallocate): allocate unwritten extents for `pages` pages from `page` and, unless `keepSize` (FALLOC_FL_KEEP_SIZE), extend i_size over them.',
+      'fallocate(2) mode 0 (posix_fallocate): allocate unwritten extents for `pages` pages from `page` and, unless `keep_size` (FALLOC_FL_KEEP_SIZE), extend i_size over them.',
     example: { file: 'a', page: 1, pages: 1 },
   },
 };
@@ -109,7 +109,7 @@ function argDescription(op: OpKind, arg: ArgSpec): string {
       return 'The number of pages written in one call, each with `value` (default 1); more than one needs the dax_iomap_rw path (v4.10+).';
     case 'fallocate.pages':
       return 'The number of pages to allocate (default 1).';
-    case 'fallocate.keepSize':
+    case 'fallocate.keep_size':
       return 'FALLOC_FL_KEEP_SIZE: allocate without changing i_size (default false).';
   }
   switch (arg.kind) {

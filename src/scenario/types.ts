@@ -71,7 +71,7 @@ export type Op =
   | (OpBase & { kind: 'write'; file: string; page: number; value?: PageValue; pages: number; from?: UserBuf })
   | (OpBase & { kind: 'truncate'; file: string; pages: number })
   | (OpBase & { kind: 'punch'; file: string; page: number; pages: number })
-  | (OpBase & { kind: 'fallocate'; file: string; page: number; pages: number; keepSize: boolean })
+  | (OpBase & { kind: 'fallocate'; file: string; page: number; pages: number; keep_size: boolean })
   | (OpBase & { kind: 'fsync'; file: string })
   | (OpBase & { kind: 'msync'; map: string })
   | (OpBase & { kind: 'munmap'; map: string })

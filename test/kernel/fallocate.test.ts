@@ -24,9 +24,9 @@ threads:
 ${ops}
 `);
 
-test('the loader: fallocate takes file and page, pages defaults to 1, keepSize to false', () => {
+test('the loader: fallocate takes file and page, pages defaults to 1, keep_size to false', () => {
   const op = scn('    - fallocate: {file: a, page: 1}').threads[0]!.ops[0]!;
-  assert.deepEqual({ ...op, pos: undefined }, { kind: 'fallocate', file: 'a', page: 1, pages: 1, keepSize: false, pos: undefined });
+  assert.deepEqual({ ...op, pos: undefined }, { kind: 'fallocate', file: 'a', page: 1, pages: 1, keep_size: false, pos: undefined });
 });
 
 test('mode 0: unwritten extents under inode_lock and i_size extended page by page; reads and read faults see zeros; KEEP_SIZE leaves i_size', () => {
@@ -39,7 +39,7 @@ test('mode 0: unwritten extents under inode_lock and i_size extended page by pag
     // v4.6's ext4_dax_mmap_get_block() converts (and zeroes) an unwritten extent even for a read fault
     assert.deepEqual([a.extents.peek(1)?.unwritten, a.extents.peek(2)?.unwritten], [kernel !== 'v4.6', true], kernel);
     assert.ok(inOrder(events(run(s, { kernel, seed: '0', record: true })), ['t0: down_write(i_rwsem a)', 't0: ext4_alloc_file_blocks(a:1) -> unwritten blk 1 (new)', 't0: i_size_write(a, 2)', 't0: ext4_alloc_file_blocks(a:2)', 't0: i_size_write(a, 3)', 't0: up_write(i_rwsem a)']), kernel);
-    const keep = machine(scn('    - fallocate: {file: a, page: 1, keepSize: true}'), kernel).k.inode('a');
+    const keep = machine(scn('    - fallocate: {file: a, page: 1, keep_size: true}'), kernel).k.inode('a');
     assert.deepEqual([keep.peekSize(), keep.extents.peek(1)?.unwritten], [1, true], kernel);
   }
 });
