@@ -587,7 +587,8 @@ export interface IomapOps {
   iomapEnd(k: KernelState, inode: Inode, page: number, written: number, flags: number, iomap: Iomap): Generator<void, number, void>;
 }
 
-function iomapName(m: Iomap): string {
+/** An iomap as the trace shows it: `hole`, `blk N`, `unwritten blk N (new)`. */
+export function iomapName(m: Iomap): string {
   return m.type === 'hole' ? 'hole' : `${m.type === 'unwritten' ? 'unwritten ' : ''}blk ${m.block}${m.isNew ? ' (new)' : ''}`;
 }
 

@@ -11,7 +11,7 @@ import { ext4Fallocate, ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { xfsFileFallocatePunch, xfsFileRead, xfsFileWriteIter, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
 import { memoryFailure } from './media.js';
-import { errName } from './mapping.js';
+import { errWord } from './mapping.js';
 import { HPAGE_PMD_NR, PMD_ORDER, PmdLevel, Vma, pmdOf } from './pagetable.js';
 import { dmaWrite, pinState, pinUserPage, unpinUserPage } from './gup.js';
 import { tlbState } from './tlb.js';
@@ -344,11 +344,11 @@ export class Kernel {
       case 'fsync': {
         // fsync(2) = vfs_fsync(file, 0) = vfs_fsync_range(file, 0, LLONG_MAX, 0)
         const ret = yield* vfsFsyncRange(k, k.inode(op.file), { first: 0, last: RANGE_END });
-        return ret < 0 ? errName(ret).replace(/^-/, '') : 'ok';
+        return ret < 0 ? errWord(ret) : 'ok';
       }
       case 'msync': {
         const ret = yield* k.sim.call('msync', sysMsync(k, k.vmas.get(op.map)!));
-        return ret < 0 ? errName(ret).replace(/^-/, '') : 'ok';
+        return ret < 0 ? errWord(ret) : 'ok';
       }
       case 'munmap':
         yield* k.sim.call('munmap', vmMunmap(k, k.vmas.get(op.map)!));

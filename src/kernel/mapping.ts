@@ -506,3 +506,8 @@ export function errName(err: number): string {
   const names: Record<number, string> = { [-EEXIST]: '-EEXIST', [-EINVAL]: '-EINVAL', [-EIO]: '-EIO', [-ENOMEM]: '-ENOMEM', [-EBUSY]: '-EBUSY', [-ENOSPC]: '-ENOSPC', [-EFAULT]: '-EFAULT' };
   return names[err] ?? String(err);
 }
+
+/** An errno as an op result word: -EIO -> `EIO`. */
+export function errWord(err: number): string {
+  return errName(err).replace(/^-/, '');
+}

@@ -331,6 +331,7 @@ export function setHugePmd(k: KernelState, vma: Vma, index: number, pmd: Pmd): v
   lvl.pmds.set(index, pmd);
 }
 
+// mm/huge_memory.c zap_huge_pmd() / __split_huge_pmd_locked(), v4.6–v4.19, for a DAX pmd.
 /** zap_huge_pmd() / __split_huge_pmd() of a DAX VMA (both just clear a huge pmd; v4.6–v4.19). Caller holds the pmd lock. */
 export function clearHugePmd(k: KernelState, vma: Vma, index: number): void {
   const lvl = vma.pmd!;
@@ -355,6 +356,7 @@ export function* splitHugePmd(k: KernelState, vma: Vma, page: number): Generator
   lvl.lock.unlock(k.sim);
 }
 
+// mm/memory.c zap_pmd_range(), v4.6–v4.19, the huge-pmd branch only.
 /** zap_pmd_range() of [first, last] in a VMA with a PMD level: huge PMDs in the range are zapped or split (both clear them for DAX). */
 function* zapHugePmds(k: KernelState, vma: Vma, first: number, last: number): Generator<void, void, void> {
   const lvl = vma.pmd!;

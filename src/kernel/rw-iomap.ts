@@ -21,11 +21,11 @@
 // buffers that are themselves DAX mappings.
 import type { PageValue } from '../scenario/types.js';
 import type { OpEvent } from './kernel.js';
-import { EBUSY, EFAULT, errName, lockPage, unlockPage, type AddressSpace } from './mapping.js';
+import { EBUSY, EFAULT, errName, errWord, lockPage, unlockPage, type AddressSpace } from './mapping.js';
 import { unmapMappingRange } from './pagetable.js';
 import type { Inode, KernelState, WriteRecord } from './state.js';
 import { lookupEntries } from './truncate.js';
-import { IOMAP_WRITE, daxInvalidateMappingEntrySync, type Iomap, type IomapOps } from './dax-iomap.js';
+import { IOMAP_WRITE, daxInvalidateMappingEntrySync, iomapName, type Iomap, type IomapOps } from './dax-iomap.js';
 import { ext4IomapOps } from './fs/ext4.js';
 import { invalidateCompletePage2, type RwResult, type UserCopy } from './rw.js';
 import { LOOKUP, ext4MapBlocks } from './blockmap.js';
@@ -45,10 +45,6 @@ interface IomapIo {
   /** pages copied so far */
   done: number;
   records: WriteRecord[];
-}
-
-function errWord(err: number): string {
-  return errName(err).replace(/^-/, '');
 }
 
 // ---------------------------------------------------------------------------
@@ -197,7 +193,7 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
 function* iomapApply(k: KernelState, inode: Inode, page: number, flags: number, ops: IomapOps, io: IomapIo): Generator<void, number, void> {
   const sim = k.sim;
   const iomap = yield* ops.iomapBegin(k, inode, page, flags);
-  if (sim.rec) sim.log(`->iomap_begin(${inode.name}:${page}${flags & IOMAP_WRITE ? ', IOMAP_WRITE' : ''}) -> ${typeof iomap === 'number' ? errName(iomap) : iomap.type === 'hole' ? 'hole' : `${iomap.type === 'unwritten' ? 'unwritten ' : ''}blk ${iomap.block}${iomap.isNew ? ' (new)' : ''}`}`);
+  if (sim.rec) sim.log(`->iomap_begin(${inode.name}:${page}${flags & IOMAP_WRITE ? ', IOMAP_WRITE' : ''}) -> ${typeof iomap === 'number' ? errName(iomap) : iomapName(iomap)}`);
   if (typeof iomap === 'number') return iomap;
   const written = yield* daxIomapActor(k, inode, page, iomap, io);
   const ret = yield* ops.iomapEnd(k, inode, page, written > 0 ? written : 0, flags, iomap);

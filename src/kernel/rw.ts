@@ -21,7 +21,7 @@ import { LOOKUP, ext4MapBlocks, type MapFlags } from './blockmap.js';
 import type { Bh } from './fault.js';
 import { ext4DaxGetBlockV47, sbOf, toBh } from './fs/ext4.js';
 import type { OpEvent } from './kernel.js';
-import { EBUSY, EFAULT, EIO, deleteFromPageCacheLocked, errName, lockPage, unlockPage, type AddressSpace, type HolePage } from './mapping.js';
+import { EBUSY, EFAULT, EIO, deleteFromPageCacheLocked, errName, errWord, lockPage, unlockPage, type AddressSpace, type HolePage } from './mapping.js';
 import { unmapMappingRange } from './pagetable.js';
 import type { Inode, KernelState, WriteRecord } from './state.js';
 import { clearExceptionalEntry, lookupEntries } from './truncate.js';
@@ -64,9 +64,7 @@ function bhName(bh: Bh): string {
   return `${what}${bh.isNew ? ' (new)' : ''}`;
 }
 
-export function errWord(err: number): string {
-  return errName(err).replace(/^-/, '');
-}
+export { errWord };
 
 // ---------------------------------------------------------------------------
 // ext4 get_block functions for direct I/O (fs/ext4/inode.c)

@@ -35,6 +35,7 @@ function* truncateInodePage(k: KernelState, mapping: AddressSpace, page: HolePag
   yield* deleteFromPageCache(k, mapping, page);
 }
 
+// mm/swap.c pagevec_lookup_entries() -> find_get_entries(), v4.6–v4.19.
 /** pagevec_lookup_entries(): a lockless (RCU) gang lookup of [start, end), at most PAGEVEC_SIZE = 14. */
 export function* lookupEntries(k: KernelState, mapping: AddressSpace, start: number, end: number): Generator<void, [number, TreeEntry][], void> {
   yield;

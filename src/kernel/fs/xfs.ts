@@ -428,6 +428,7 @@ function xfsRwIlockDemote(k: KernelState, inode: Inode): void {
   inode.iRwsem.upWrite(k.sim); // inode_unlock()
 }
 
+// fs/xfs/xfs_aops.c xfs_end_io_direct_write(), v4.6–v4.7 (the i_size part only).
 /** The i_size update of xfs_end_io_direct_write() for a write that ended past EOF (under ip->i_flags_lock). */
 function* xfsEndIoDirectWrite(k: KernelState, inode: Inode, page: number): Generator<void, void, void> {
   yield;
@@ -511,6 +512,7 @@ export function* xfsFileReadIter(k: KernelState, inode: Inode, page: number, io:
   return ret;
 }
 
+// fs/xfs/xfs_file.c xfs_file_write_iter() for a DAX inode, v4.6–v4.7.
 /** write(2) of one page on an XFS DAX file (xfs_file_write_iter(), v4.6–v4.7): `ok`, `short` or an errno word. */
 export function* xfsFileWriteIter(k: KernelState, inode: Inode, page: number, value: PageValue, ev: OpEvent): Generator<void, RwResult, void> {
   const io: Io = { ev, value, read: 0, record: null };
@@ -520,6 +522,7 @@ export function* xfsFileWriteIter(k: KernelState, inode: Inode, page: number, va
   return ret > 0 ? 'ok' : 'short';
 }
 
+// fs/xfs/xfs_file.c xfs_file_read_iter() for a DAX inode, v4.6–v4.7.
 /** read(2) of one page on an XFS DAX file, v4.6–v4.7: the value, `EOF` or an errno word. */
 export function* xfsFileRead(k: KernelState, inode: Inode, page: number, ev: OpEvent): Generator<void, RwResult, void> {
   const io: Io = { ev, value: null, read: 0, record: null };
