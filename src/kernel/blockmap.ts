@@ -35,8 +35,9 @@ export interface MapResult {
 /** Lowest free block; null when pmem is full (-ENOSPC). */
 export function allocBlock(k: KernelState, inode: Inode, page: number): Block | null {
   k.sim.touch(k.pmem.allocObj, true);
-  for (const b of k.pmem.blocks) {
-    if (b.peekOwner() === null) {
+  for (let nr = 0; nr < k.pmem.count; nr++) {
+    if (k.pmem.peekOwner(nr) === null) {
+      const b = k.pmem.block(nr);
       b.owner = { file: inode.name, page };
       k.hooks.blockOwnerChanged(b);
       return b;
@@ -137,13 +138,13 @@ function runLength(inode: Inode, first: number, max: number, head: Extent | null
 /** 512 free blocks starting at a 512-aligned block number, lowest first; null if none. */
 function allocAlignedRun(k: KernelState, inode: Inode, first: number, count: number): number | null {
   k.sim.touch(k.pmem.allocObj, true);
-  const blocks = k.pmem.blocks;
-  for (let start = 0; start + count <= blocks.length; start += count) {
+  const pmem = k.pmem;
+  for (let start = 0; start + count <= pmem.count; start += count) {
     let free = true;
-    for (let i = 0; i < count && free; i++) if (blocks[start + i]!.peekOwner() !== null) free = false;
+    for (let i = 0; i < count && free; i++) if (pmem.peekOwner(start + i) !== null) free = false;
     if (!free) continue;
     for (let i = 0; i < count; i++) {
-      const b = blocks[start + i]!;
+      const b = pmem.block(start + i);
       b.owner = { file: inode.name, page: first + i };
       k.hooks.blockOwnerChanged(b);
     }

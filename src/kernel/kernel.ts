@@ -177,11 +177,11 @@ export class Kernel {
         // 2 MiB write on a filesystem made with a 2 MiB stripe leaves them.
         for (const pmd of [...new Set(pagesWithBlocks.map((p) => p >> PMD_ORDER))]) {
           const head = pmd << PMD_ORDER;
-          const blocks = this.k.pmem.blocks;
+          const pmem = this.k.pmem;
           let start = -1;
-          for (let i = 0; i + HPAGE_PMD_NR <= blocks.length && start < 0; i += HPAGE_PMD_NR) {
+          for (let i = 0; i + HPAGE_PMD_NR <= pmem.count && start < 0; i += HPAGE_PMD_NR) {
             let free = true;
-            for (let j = 0; j < HPAGE_PMD_NR && free; j++) free = blocks[i + j]!.peekOwner() === null;
+            for (let j = 0; j < HPAGE_PMD_NR && free; j++) free = pmem.peekOwner(i + j) === null;
             if (free) start = i;
           }
           if (start < 0) throw new Error('model: no 2 MiB-aligned free run for a huge file');
@@ -196,7 +196,9 @@ export class Kernel {
         return;
       }
       for (const page of pagesWithBlocks) {
-        const b = this.k.pmem.blocks.find((x) => x.peekOwner() === null)!;
+        let nr = 0;
+        while (this.k.pmem.peekOwner(nr) !== null) nr++;
+        const b = this.k.pmem.block(nr);
         b.owner = { file: f.name, page };
         const unwritten = f.unwritten.includes(page) && !f.written.has(page);
         if (!unwritten) b.content = f.written.get(page)!;

@@ -126,24 +126,38 @@ export class Block {
 }
 
 export class Pmem {
-  readonly blocks: Block[] = [];
+  /** how many blocks the namespace has */
+  readonly count: number;
   /** the allocator's free-space state (ext4's bitmaps): every allocation and free writes it */
   readonly allocObj: number;
+  private readonly sim: Sim;
+  private readonly base: number;
+  /**
+   * Blocks made so far. A block is made on first use (its object id is reserved
+   * up front, so ids do not depend on the order of use); a block never used is
+   * free, clean, not poisoned and holds `stale@<nr>`, as a made one starts.
+   */
+  private readonly made: (Block | undefined)[];
   constructor(sim: Sim, count: number) {
-    const base = sim.obj(count + 1);
-    for (let nr = 0; nr < count; nr++) this.blocks.push(new Block(sim, nr, base + nr));
-    this.allocObj = base + count;
+    this.sim = sim;
+    this.count = count;
+    this.base = sim.obj(count + 1);
+    this.made = new Array<Block | undefined>(count);
+    this.allocObj = this.base + count;
   }
   block(nr: number): Block {
-    const b = this.blocks[nr];
-    if (b === undefined) throw new Error(`pmem: no block ${nr}`);
-    return b;
+    if (!(nr >= 0 && nr < this.count)) throw new Error(`pmem: no block ${nr}`);
+    return (this.made[nr] ??= new Block(this.sim, nr, this.base + nr));
+  }
+  /** The owner of block `nr`, without a footprint and without making the block. */
+  peekOwner(nr: number): Owner | null {
+    return this.made[nr]?.peekOwner() ?? null;
   }
   /** `final: {crash: true}`: power fails after every thread finished; unflushed dirty lines are lost. */
   powerFail(): number[] {
     const lost: number[] = [];
-    for (const b of this.blocks) {
-      if (b.peekLine() !== null) {
+    for (const b of this.made) {
+      if (b !== undefined && b.peekLine() !== null) {
         lost.push(b.nr);
         b.dropLine();
       }
