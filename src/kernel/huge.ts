@@ -15,9 +15,11 @@
 //
 // Not modelled: PUD faults; COW (private mappings fall back before any PMD
 // work, as the code does, and the PTE path refuses them); the PMD colour check
-// (v4.13+); write-protecting PMDs for writeback (f729c8c9b24f); stale-mapping
+// (v4.13+); stale-mapping
 // checks of PMD mappings (a zap of the 2 MiB range removes them); the data a
 // PTE written through pte_offset_map() of a huge pmd corrupts (pagetable.ts).
+// fsync/msync of 2 MiB entries and the write-protection of DAX PMDs by
+// dax_mapping_entry_mkclean() (f729c8c9b24f) are in writeback.ts.
 import {
   FAULT_FLAG_WRITE, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, faultName, handlePteFault, iSizeRead, where,
   type FsOps, type Vmf,

@@ -187,6 +187,11 @@ export const FLAGS = {
     since: 'v4.10',
     mechanism: 'under the entry lock (needs dax_writeback_entry_lock), dax_writeback_one() write-protects and cleans every shared PTE of the pfn (dax_mapping_entry_mkclean() under i_mmap_lock_read) before wb_cache_pmem(), then clears the DIRTY tag; before, DIRTY was never cleared and PTEs stayed writable',
   },
+  dax_mkclean_wrprotects_pmd: {
+    commit: 'f729c8c9b24f dax: wrprotect pmd_t in dax_mapping_entry_mkclean (with 097963959594 mm: add follow_pte_pmd())',
+    since: 'v4.10',
+    mechanism: 'dax_mapping_entry_mkclean() looks the address up with follow_pte_pmd(): a huge PMD is returned under pmd_lock and, when it maps the entry\'s pfn and is dirty or writable, cleared, write-protected, cleaned and set back (pmdp_huge_clear_flush(), pmd_wrprotect(), pmd_mkclean(), set_pmd_at()), so the next store through it faults (wp_huge_pmd() -> ->pmd_fault) and re-dirties the entry; before, follow_pte() gave up on a huge pmd (pmd_bad()/pmd_huge()) and a DAX PMD stayed writable over an entry whose DIRTY tag was cleared',
+  },
   ext4_dax_iomap_rw: {
     commit: '364443cbcfe7 ext4: convert DAX reads to iomap infrastructure; 776722e85d3b ext4: DAX iomap write support',
     since: 'v4.10',
@@ -290,6 +295,7 @@ const V4_6: Flags = {
   dax_pfn_mkwrite_under_entry_lock: false,
   dax_writeback_entry_lock: false,
   dax_writeback_clear_dirty: false,
+  dax_mkclean_wrprotects_pmd: false,
   ext4_dax_iomap_rw: false,
   ext4_dax_write_excl: false,
   dax_invalidate_unmaps: false,
@@ -344,6 +350,7 @@ const V4_10: Flags = {
   xfs_iolock_is_i_rwsem: true,
   dax_writeback_entry_lock: true,
   dax_writeback_clear_dirty: true,
+  dax_mkclean_wrprotects_pmd: true,
   ext4_dax_iomap_rw: true,
   dax_grab_unmap_before_preload: true,
 };

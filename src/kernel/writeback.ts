@@ -23,11 +23,12 @@
 import type { Sim } from '../sim/engine.js';
 import { bdevDirectAccess } from './media.js';
 import type { Inode, KernelState } from './state.js';
-import { EIO, describeEntry, type AddressSpace, type TreeEntry } from './mapping.js';
+import { EIO, describeEntry, type AddressSpace, type DaxEntry, type TreeEntry } from './mapping.js';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
-import { describePte, setPte, type Vma } from './pagetable.js';
+import { HPAGE_PMD_NR, PMD_ORDER, describePmd, describePte, setPte, type Vma } from './pagetable.js';
 import {
-  daxIsEmptyEntry, daxIsZeroEntry, getUnlockedMappingEntryV49, lockSlot, putLockedMappingEntryV49, putUnlockedMappingEntryV49,
+  PG_PMD_COLOUR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, getUnlockedMappingEntryV49, lockSlot, putLockedMappingEntryV49,
+  putUnlockedMappingEntryV49,
 } from './dax-iomap.js';
 import { jbd2CompleteTransaction } from './journal.js';
 
@@ -48,6 +49,47 @@ export interface Wbc {
 }
 
 const PAGEVEC_SIZE = 14;
+
+/**
+ * dax.size of dax_writeback_one() in pages: v4.6 `type == RADIX_DAX_PMD ? PMD_SIZE : PAGE_SIZE`
+ * (a single-slot PMD entry at the PMD index), v4.9+ `PAGE_SIZE << dax_radix_order(entry)` (a
+ * multi-order entry). The block of a PMD entry is the first of 512 (2 MiB-aligned).
+ */
+function daxEntryPages(e: DaxEntry): number {
+  return e.pmdType === true || daxIsPmdEntry(e) ? HPAGE_PMD_NR : 1;
+}
+
+// drivers/nvdimm/pmem.c pmem_direct_access() as dax_map_atomic() / dax_direct_access() call it
+// for dax.size, v4.6–v4.12 (media.ts bdevDirectAccess() for one block): -EIO when any block of
+// the range is a known bad block (v4.7+), -EINVAL off a page boundary.
+function directAccessRange(k: KernelState, block: number, pages: number, who: string): number {
+  for (let i = 0; i < pages; i++) {
+    const err = bdevDirectAccess(k, block + i, who);
+    if (err) return err;
+  }
+  return 0;
+}
+
+// include/linux/pmem.h wb_cache_pmem(addr, size) -> arch/x86 arch_wb_cache_pmem(), v4.6–v4.12
+// (notes/kernel-rw-writeback.md B.7; dax_flush() in v4.19): CLWB of every cache line of
+// [addr, addr + size). A 4 KiB entry is one block; a 2 MiB entry all 512 blocks of its extent,
+// each dirty line written back (a clean line is read, not written: CLWB of a clean line changes
+// nothing). Returns the trace text.
+function wbCachePmem(k: KernelState, block: number, pages: number): string {
+  if (pages === 1) {
+    const b = k.pmem.block(block);
+    const flushed = b.wbCache();
+    return `wb_cache_pmem(blk ${block}) -> ${flushed ? `line written back, media = ${String(b.peekMedia())}` : 'no dirty line'}`;
+  }
+  const written: string[] = [];
+  for (let i = 0; i < pages; i++) {
+    const b = k.pmem.block(block + i);
+    if (!b.dirty) continue;
+    b.wbCache();
+    written.push(`blk ${b.nr} = ${String(b.peekMedia())}`);
+  }
+  return `wb_cache_pmem(blk ${block}-${block + pages - 1}, PMD_SIZE) -> ${written.length ? `${written.length} line${written.length > 1 ? 's' : ''} written back (${written.join(', ')})` : 'no dirty line'}`;
+}
 
 /**
  * `*slot != entry` of dax_writeback_one(): entries are compared by value (the
@@ -92,8 +134,8 @@ function* findGetEntriesTag(k: KernelState, mapping: AddressSpace, start: number
 // makes it differ and the entry is skipped without a flush, TOWRITE left set;
 // races-and-design.md 1.16) and that TOWRITE is still set; WARN and -EIO on a
 // non-PTE/PMD entry (v4.9: on an empty or zero entry); drop tree_lock;
-// wb_cache_pmem() of the block; clear TOWRITE. (v4.9 flushes PAGE_SIZE <<
-// dax_radix_order(entry): a PMD entry as a whole; no PMD entry is ever tagged here.)
+// wb_cache_pmem() of the entry: PAGE_SIZE, or PMD_SIZE for a PMD entry (v4.6 RADIX_DAX_PMD,
+// v4.9 PAGE_SIZE << dax_radix_order(entry)); clear TOWRITE.
 function* daxWritebackOneV46(k: KernelState, mapping: AddressSpace, index: number, entry: TreeEntry): Generator<void, number, void> {
   const sim = k.sim;
   const at = `${mapping.file}:${index}`;
@@ -124,15 +166,15 @@ function* daxWritebackOneV46(k: KernelState, mapping: AddressSpace, index: numbe
     return -EIO;
   }
   const block = entry.block;
+  const pages = daxEntryPages(entry); // dax.size
   mapping.treeLock.unlock(sim);
   // "We cannot hold tree_lock while calling dax_map_atomic() because it eventually
   // calls cond_resched()": blk_queue_enter(), which never fails here.
   yield;
-  const err = bdevDirectAccess(k, block, 'dax_writeback_one');
+  const err = directAccessRange(k, block, pages, 'dax_writeback_one');
   if (err) return err; // dax_map_atomic() < 0: the error ends the writeback, TOWRITE stays set
-  const b = k.pmem.block(block);
-  const flushed = b.wbCache(); // wb_cache_pmem(dax.addr, PAGE_SIZE)
-  if (sim.rec) sim.log(`dax_writeback_one(${at}): wb_cache_pmem(blk ${block}) -> ${flushed ? `line written back, media = ${String(b.peekMedia())}` : 'no dirty line'}`);
+  const flushed = wbCachePmem(k, block, pages); // wb_cache_pmem(dax.addr, dax.size)
+  if (sim.rec) sim.log(`dax_writeback_one(${at}): ${flushed}`);
   yield* mapping.treeLock.lock(sim);
   mapping.tree.tagClear(index, PAGECACHE_TAG_TOWRITE);
   mapping.treeLock.unlock(sim);
@@ -140,24 +182,69 @@ function* daxWritebackOneV46(k: KernelState, mapping: AddressSpace, index: numbe
   return 0;
 }
 
-// fs/dax.c dax_mapping_entry_mkclean(), v4.10–v4.19 (4b4bb46d00b3; posting 2598978507,
-// v4.12 text 1521764): under i_mmap_lock_read, for every SHARED VMA mapping `index`,
-// follow_pte() (under the PTE's ptl): if it maps this pfn and is dirty or writable,
-// ptep_clear_flush(), write-protect, clean, set it back. A PTE that maps something
-// else (a hole page) or nothing is left alone. The PMD half (follow_pte_pmd() and a
-// huge PMD write-protected the same way) is f729c8c9b24f (v4.10); no PMD is mapped
-// in this model yet, so that branch is not here.
+// fs/dax.c dax_mapping_entry_mkclean(), v4.10–v4.19 (4b4bb46d00b3, posting 2598978507; with
+// f729c8c9b24f, posting 3356796948, v4.10 text 24765410162, v4.12 text 1521764): under
+// i_mmap_lock_read, for every SHARED VMA mapping `index` (a PMD entry's index is PMD-aligned),
+// look the address up; if what maps it maps this pfn and is dirty or writable, clear it with a
+// TLB flush, write-protect, clean and set it back. Anything else (a hole page, another block,
+// nothing) is left alone.
+//   4b4bb46d00b3 alone: follow_pte() (mm/memory.c __follow_pte(), v4.9 text in the "-" lines of
+//   097963959594, posting 2531112550): "if (pmd_none(*pmd) || unlikely(pmd_bad(*pmd))) goto out;"
+//   and "We cannot handle huge page PFN maps. Luckily they don't exist." (pmd_huge()): a huge
+//   pmd is -EINVAL and the VMA is skipped, so a DAX PMD keeps its write bit.
+//   dax_mkclean_wrprotects_pmd (f729c8c9b24f with 097963959594, v4.10): follow_pte_pmd() returns
+//   a pmd_huge() pmd under pmd_lock (re-checked under it; "Somebody removed the PMD entry, try it
+//   as a pte"); a DAX PMD of this pfn that is dirty or writable gets pmdp_huge_clear_flush(),
+//   pmd_wrprotect(), pmd_mkclean(), set_pmd_at() under that lock, so the next store through it
+//   faults (wp_huge_pmd() -> ->pmd_fault) and its fault re-dirties the entry.
+// The clear-and-set is one step under the pmd lock (no access sees the cleared pmd in between);
+// TLB shootdowns (flush_pmd_tlb_range()) are not modelled, as for the PTE branch. The
+// VM_BUG_ON(pmd_trans_huge(*pmd)) of both lookups (CONFIG_DEBUG_VM) never fires here: a huge
+// zero page is unmapped before a block entry replaces its HZP entry.
 export function* daxMappingEntryMkclean(k: KernelState, mapping: AddressSpace, index: number, block: number): Generator<void, void, void> {
   const sim = k.sim;
+  const at = `${mapping.file}:${index}`;
   yield* mapping.iMmapRwsem.downRead(sim); // i_mmap_lock_read()
   for (const vma of mapping.iMmap) {
     if (!vma.shared) continue; // !(vma->vm_flags & VM_SHARED)
-    yield* vma.ptl.lock(sim); // follow_pte(): pte_offset_map_lock()
+    const lvl = vma.pmd;
+    if (lvl !== null) {
+      // the page-table walk of follow_pte() / follow_pte_pmd() reads *pmd (VMAs of huge files have a PMD level)
+      const i = index >> PMD_ORDER;
+      yield;
+      const pmd = lvl.pmds.get(i);
+      if (pmd !== undefined && pmd.kind !== 'table') {
+        if (!k.flags.dax_mkclean_wrprotects_pmd) {
+          // follow_pte(): pmd_bad() / pmd_huge() -> -EINVAL: "continue"
+          if (sim.rec) sim.log(`dax_mapping_entry_mkclean(${at}): follow_pte(${vma.name}:${index}) -> -EINVAL (${describePmd(pmd)}: pmd_huge), left alone`);
+          continue;
+        }
+        // follow_pte_pmd(): "if (pmd_huge(*pmd)) { ... *ptlp = pmd_lock(mm, pmd); if (pmd_huge(*pmd)) { *pmdpp = pmd; return 0; }"
+        yield* lvl.lock.lock(sim);
+        const cur = lvl.pmds.get(i);
+        if (cur !== undefined && cur.kind !== 'table') {
+          // "if (pfn != pmd_pfn(*pmdp)) goto unlock_pmd; if (!pmd_dirty(*pmdp) && !pmd_write(*pmdp)) goto unlock_pmd;"
+          if (cur.kind === 'devmap' && cur.block === block && (cur.dirty || cur.write)) {
+            // flush_cache_page(); pmdp_huge_clear_flush(); pmd_wrprotect(); pmd_mkclean(); set_pmd_at()
+            const now = { ...cur, write: false, dirty: false };
+            lvl.pmds.set(i, now);
+            if (sim.rec) sim.log(`dax_mapping_entry_mkclean(${at}): ${vma.name} pmd ${i} -> ${describePmd(now)}`);
+          }
+          lvl.lock.unlock(sim); // unlock_pmd: spin_unlock(ptl)
+          continue;
+        }
+        lvl.lock.unlock(sim); // "Somebody removed the PMD entry, try it as a pte"
+        yield;
+      }
+      // "if (pmd_none(*pmd) || unlikely(pmd_bad(*pmd))) goto out;" -> -EINVAL
+      if (lvl.pmds.get(i)?.kind !== 'table') continue;
+    }
+    yield* vma.ptl.lock(sim); // follow_pte() / follow_pte_pmd(): pte_offset_map_lock()
     const pte = vma.ptes.get(index);
     if (pte !== undefined && pte.kind === 'pfn' && pte.block === block && (pte.dirty || pte.write)) {
       // flush_cache_page(); ptep_clear_flush(); pte_wrprotect(); pte_mkclean(); set_pte_at()
       setPte(k, vma, index, { ...pte, write: false, dirty: false });
-      if (sim.rec) sim.log(`dax_mapping_entry_mkclean(${mapping.file}:${index}): ${vma.name}:${index} -> ${describePte(vma.ptes.get(index))}`);
+      if (sim.rec) sim.log(`dax_mapping_entry_mkclean(${at}): ${vma.name}:${index} -> ${describePte(vma.ptes.get(index))}`);
     }
     vma.ptl.unlock(sim); // pte_unmap_unlock()
   }
@@ -207,18 +294,21 @@ function* daxWritebackOneV410(k: KernelState, mapping: AddressSpace, index: numb
   mapping.treeLock.unlock(sim);
   if (sim.rec) sim.log(`dax_writeback_one(${at}): entry locked, TOWRITE cleared`);
   const block = locked.block!;
-  // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12): -EIO for a known bad block
+  // dax.size = PAGE_SIZE << dax_radix_order(entry): "the 'index' we are given will be aligned to
+  // the start index of the PMD, as will the sector we pull from 'entry'. This allows us to flush
+  // for PMD_SIZE and not have to worry about partial PMD writebacks."
+  const pages = daxEntryPages(locked);
+  // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12) of dax.size: -EIO for a known bad block
   yield;
-  const err = bdevDirectAccess(k, block, 'dax_writeback_one');
+  const err = directAccessRange(k, block, pages, 'dax_writeback_one');
   if (err) {
     yield* putLockedMappingEntryV49(k, mapping, index, locked); // put_locked_mapping_entry(); return ret
     return err;
   }
   if (k.flags.dax_writeback_clear_dirty) yield* k.sim.fn('dax_mapping_entry_mkclean', daxMappingEntryMkclean(k, mapping, index, block)); // 4b4bb46d00b3
   yield;
-  const b = k.pmem.block(block);
-  const flushed = b.wbCache(); // wb_cache_pmem(dax.addr, dax.size)
-  if (sim.rec) sim.log(`dax_writeback_one(${at}): wb_cache_pmem(blk ${block}) -> ${flushed ? `line written back, media = ${String(b.peekMedia())}` : 'no dirty line'}`);
+  const flushed = wbCachePmem(k, block, pages); // wb_cache_pmem(dax.addr, dax.size)
+  if (sim.rec) sim.log(`dax_writeback_one(${at}): ${flushed}`);
   if (k.flags.dax_writeback_clear_dirty) {
     // "After we have flushed the cache, we can clear the dirty tag. There cannot be new dirty
     // data in the pfn after the flush has completed as the pfn mappings are writeprotected and
@@ -251,15 +341,22 @@ export function* daxWritebackMappingRange(k: KernelState, mapping: AddressSpace,
   // WARN_ON_ONCE(inode->i_blkbits != PAGE_SHIFT): one block is one page in the model
   yield;
   if (mapping.nrexceptional === 0 || !wbc.syncAll) return 0;
-  // The DAX_PMD_INDEX(start_index) lookup for a PMD entry covering the start (v4.6–v4.8)
-  // is left out: no PMD entries exist under v4.6/v4.7 here (v4.6 PMD faults are not
-  // modelled; v4.7's fall back to PTEs, 348e967ab07c). v4.9 dropped it (multi-order
-  // entries are found at any index). The v4.12 copy (1521764) also advances start_index
-  // past each batch (commit not identified); every skip in the v4.10+ dax_writeback_one()
-  // leaves the index without TOWRITE, so not advancing retries nothing there.
-  const start = wbc.range.first;
+  let start = wbc.range.first;
   const end = wbc.range.last;
-  yield* tagPagesForWriteback(k, mapping, wbc.range);
+  if (!k.flags.dax_radix_pmd_entries) {
+    // v4.6–v4.8: "see if the start of our range is covered by a PMD entry": pmd_index =
+    // DAX_PMD_INDEX(start_index), an RCU radix_tree_lookup() there (single-slot PMD entries sit
+    // at the PMD index; read in the step above). Only v4.6 makes PMD entries (v4.7–v4.8 PMD
+    // faults fall back, 348e967ab07c). v4.9 dropped the lookup: multi-order entries are found
+    // at any index.
+    const pmdIndex = start & ~PG_PMD_COLOUR;
+    const e = mapping.tree.get(pmdIndex);
+    if (e !== undefined && e.kind === 'dax' && e.pmdType === true) start = pmdIndex;
+  }
+  // The v4.12 copy (1521764) also advances start_index past each batch (commit not
+  // identified); every skip in the v4.10+ dax_writeback_one() leaves the index without
+  // TOWRITE, so not advancing retries nothing there.
+  yield* tagPagesForWriteback(k, mapping, { first: start, last: end });
   for (;;) {
     const pvec = yield* findGetEntriesTag(k, mapping, start, PAGECACHE_TAG_TOWRITE, PAGEVEC_SIZE);
     if (pvec.length === 0) break;
