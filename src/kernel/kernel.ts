@@ -9,7 +9,7 @@ import { vmMunmap } from './mmap.js';
 import { privateLogKey } from './cow.js';
 import { ext4Fallocate, ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
 import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
-import { xfsFileFallocatePunch, xfsFileRead, xfsFileWriteIter, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
+import { xfsFileDaxRead, xfsFileDaxWrite, xfsFileFallocatePunch, xfsFileRead, xfsFileWriteIter, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
 import { memoryFailure } from './media.js';
 import { errWord } from './mapping.js';
 import { HPAGE_PMD_NR, PMD_ORDER, PmdLevel, Vma, pmdOf } from './pagetable.js';
@@ -53,31 +53,29 @@ export type { KernelHooks };
 export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   // read/write (rw.ts to v4.9, rw-iomap.ts from v4.10), fsync/msync and the crash model
-  // (writeback.ts, pmem.ts) on ext4, every profile; on XFS v4.6/v4.7 only (fs/xfs.ts)
-  // XFS (fs/xfs.ts) is modelled up to v4.12: from v4.14 DAX write faults go through
-  // vm_insert_mixed_mkwrite() and dax_pfn_mkwrite() is gone, and from v4.15
-  // xfs_filemap_pfn_mkwrite() is a full __xfs_filemap_fault() (MAP_SYNC series)
-  const xfsKernel = ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
-  const xfs = scn.fs === 'xfs' && xfsKernel;
-  // read/write/fsync on XFS: v4.6/v4.7 only (xfs_file_dio_aio_write(); v4.8+ xfs_file_dax_write() is not modelled)
-  const rw = !xfs || profile === 'v4.6' || profile === 'v4.7';
-  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', ...(rw ? (['read', 'write', 'fsync', 'msync'] as const) : []), ...(!xfs ? (['fallocate'] as const) : [])];
+  // (writeback.ts, pmem.ts, journal.ts) on ext4 and XFS, every profile
+  // XFS (fs/xfs.ts) is modelled for every profile: v4.6-v4.8 read/write through dax_do_io(),
+  // from v4.9 xfs_file_dax_read()/_write() with dax_iomap_rw(); v4.14 pfn_mkwrite as a full DAX
+  // fault, v4.15 MAP_SYNC and __xfs_filemap_fault() for pfn_mkwrite, v4.18 xfs_break_dax_layouts()
+  const xfs = scn.fs === 'xfs';
+  const kinds: OpKind[] = ['fault', 'load', 'store', 'truncate', 'punch', 'munmap', 'pin', 'dma', 'unpin', 'poison', 'clear', 'read', 'write', 'fsync', 'msync', ...(!xfs ? (['fallocate'] as const) : [])];
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
-    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared${xfs ? '' : ' and private'} mappings of ${xfs ? 'xfs' : 'ext4'} files${xfs ? '' : ', final.crash'})`));
+    out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared${xfs ? '' : ' and private'} mappings of ${xfs ? 'xfs' : 'ext4'} files, final.crash)`));
   // ext2 is modelled for v4.6–v4.12 (get_block era to v4.8, iomap from v4.9): faults, truncate and pins.
   // Later profiles are refused: when ext2's ->pfn_mkwrite became ext2_dax_fault() is not verified here.
   const ext2 = scn.fs === 'ext2' && ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
-  if (scn.fs === 'xfs' && !xfsKernel) say(scn.fsPos ?? scn.pos, 'fs: xfs (modelled for v4.6, v4.7, v4.9, v4.9.140, v4.10, v4.12; from v4.14 write faults use vm_insert_mixed_mkwrite() and, from v4.15, xfs_filemap_pfn_mkwrite() is a full fault, neither modelled)');
-  else if (scn.fs !== 'ext4' && !ext2 && !xfs) say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
+  if (scn.fs !== 'ext4' && !ext2 && !xfs) say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
   if (ext2) {
     for (const f of scn.files) if (f.unwritten.length) say(f.pos, `unwritten extents on ext2 (${f.name})`);
     for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'read' || op.kind === 'write' || op.kind === 'fsync' || op.kind === 'msync') say(op.pos, `the ${op.kind} op on ext2`);
     if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on ext2');
   }
   if (xfs) {
-    // read/write/fsync on XFS follow v4.6/v4.7 (fs/xfs.ts); xfs_file_dax_read()/_write() (dax_iomap_rw(), v4.8+) are not modelled
+    // read/write on XFS before v4.9 go through dax_do_io() (rw.ts), one page and no user buffer
+    // from a mapping; from v4.9 xfs_file_dax_read()/_write() with dax_iomap_rw() (rw-iomap.ts)
     for (const t of scn.threads) {
+      if (flags.xfs_dax_iomap_rw) break;
       for (const op of t.ops) {
         if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1) say(op.pos, `a ${op.kind} of several pages on xfs`);
         if ((op.kind === 'read' && op.into !== undefined) || (op.kind === 'write' && op.from !== undefined)) say(op.pos, `a ${op.kind} with a mapping as the user buffer on xfs`);
@@ -95,8 +93,9 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (m.private && xfs) say(m.pos, `a private mapping of an xfs file (${m.name})`);
     // MAP_SYNC is v4.15 (b6fb293f2497): before it, mmap(MAP_SHARED_VALIDATE | MAP_SYNC) fails with
     // EINVAL (MAP_SHARED_VALIDATE is an unknown map type); modelled for ext4 (its synchronous faults)
-    if (m.sync && (m.private || !(flags.dax_map_sync && scn.fs === 'ext4'))) {
-      say(m.pos, `a MAP_SYNC mapping (${m.name}; MAP_SYNC is v4.15, b6fb293f2497: mmap(MAP_SHARED_VALIDATE | MAP_SYNC) fails with EINVAL before it; modelled for ext4)`);
+    // and XFS (xfs_map_sync, the same series)
+    if (m.sync && (m.private || !(flags.dax_map_sync && (scn.fs === 'ext4' || (scn.fs === 'xfs' && flags.xfs_map_sync))))) {
+      say(m.pos, `a MAP_SYNC mapping (${m.name}; MAP_SYNC is v4.15, b6fb293f2497: mmap(MAP_SHARED_VALIDATE | MAP_SYNC) fails with EINVAL before it; modelled for ext4 and xfs)`);
     }
   }
   // the COW copy (copy_user_dax(), cow_user_page()) from a block with a media error is not modelled
@@ -128,7 +127,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       // get_user_pages() of a private mapping (FOLL_WRITE breaks COW, anon pages) is not modelled
       if (op.kind === 'pin' && privateMaps.has(op.map)) say(op.pos, `a pin of the private mapping ${op.map}`);
       // rw.ts (dax_do_io(), to v4.9) models one-page I/O; dax_iomap_rw() (v4.10+) any length
-      if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw) say(op.pos, `a ${op.kind} of more than one page`);
+      // (XFS: dax_iomap_rw() from v4.9, refused above before it)
+      if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw && !xfs) say(op.pos, `a ${op.kind} of more than one page`);
       // PMD faults: ext4 huge files (huge.ts). On a file that is not huge the VMA has no PMD level
       // and a huge fault is a PTE fault (the PMD fault would fall back: the 2 MiB range passes i_size).
       const file = 'map' in op ? scn.maps.find((m) => m.name === op.map)?.file : 'file' in op ? op.file : undefined;
@@ -334,12 +334,20 @@ export class Kernel {
         if (this.fsName !== 'ext4') throw new Error(`model: fallocate on ${this.fsName}`);
         return yield* k.sim.call('ext4_fallocate', ext4Fallocate(k, k.inode(op.file), op.page, op.pages, op.keep_size));
       case 'read':
-        if (this.fsName === 'xfs') return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev));
+        if (this.fsName === 'xfs') {
+          // v4.9 (xfs_dax_iomap_rw): xfs_file_read_iter() -> xfs_file_dax_read() -> dax_iomap_rw()
+          if (k.flags.xfs_dax_iomap_rw) return yield* k.sim.call('read', xfsFileDaxRead(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
+          return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev));
+        }
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
         return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
       case 'write':
-        if (this.fsName === 'xfs') return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev));
+        if (this.fsName === 'xfs') {
+          // v4.9 (xfs_dax_iomap_rw): xfs_file_write_iter() -> xfs_file_dax_write() -> dax_iomap_rw()
+          if (k.flags.xfs_dax_iomap_rw) return yield* k.sim.call('write', xfsFileDaxWrite(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));
+          return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev));
+        }
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
         // `from:` a page of a mapping: the value is what copy_from_user() loads from it
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));

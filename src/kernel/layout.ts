@@ -70,7 +70,7 @@ export function* daxLayoutBusyPage(k: KernelState, mapping: AddressSpace): Gener
 // == 1, TASK_INTERRUPTIBLE, 0, 0, cmd), v4.16–v4.19 (from memory): a non-exclusive
 // entry keyed by the variable; prepare_to_wait_event(), test the condition, run `cmd`
 // (which schedules), repeat; finish_wait(). No signal ever arrives here, so it returns 0.
-function* waitVarRefcountIdle(k: KernelState, block: number, cmd: (what: string, idle: () => boolean) => Generator<void, void, void>): Generator<void, number, void> {
+export function* waitVarRefcountIdle(k: KernelState, block: number, cmd: (what: string, idle: () => boolean) => Generator<void, void, void>): Generator<void, number, void> {
   const sim = k.sim;
   const wq = varWaitqueue(k, block);
   const e = initWaitEntry<VarKey>(sim, { block }, varWakeFunction);

@@ -27,12 +27,12 @@ import type { Inode, KernelState, WriteRecord } from './state.js';
 import { lookupEntries } from './truncate.js';
 import { IOMAP_WRITE, daxInvalidateMappingEntrySync, iomapName, type Iomap, type IomapOps } from './dax-iomap.js';
 import { ext4IomapOps } from './fs/ext4.js';
-import { invalidateCompletePage2, type RwResult, type UserCopy } from './rw.js';
+import { invalidateCompletePage2, invalidateInodePages2Range, type RwResult, type UserCopy } from './rw.js';
 import { LOOKUP, ext4MapBlocks } from './blockmap.js';
 import { bdevDirectAccess } from './media.js';
 
 /** One read or write: its pages, what it writes, what it read, the checkers' write records. */
-interface IomapIo {
+export interface IomapIo {
   ev: OpEvent;
   /** the value a write stores in each page; null for a read */
   value: PageValue | null;
@@ -116,8 +116,8 @@ export function* invalidateInodePages2RangeV410(k: KernelState, mapping: Address
 //   - the copy: copy_from_iter_pmem() for a write (non-temporal stores: no dirty cache
 //     line, the data is on the media; nothing tags the entry DIRTY), copy_to_iter() for
 //     a read (cached loads: a dirty line of a store through a mapping is seen).
-// (v4.8/v4.9's whole-range invalidation before the loop, in dax_iomap_rw(), is not
-// modelled: ext4 first calls dax_iomap_rw() in v4.10.)
+// (v4.8/v4.9's whole-range invalidation before the loop is in daxIomapRw(): only XFS
+// calls dax_iomap_rw() before v4.10 here.)
 function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap, io: IomapIo): Generator<void, number, void> {
   const sim = k.sim;
   const at = `${inode.name}:${page}`;
@@ -147,7 +147,8 @@ function* daxIomapActor(k: KernelState, inode: Inode, page: number, iomap: Iomap
     sim.violate('kernel-warn', `WARN_ON_ONCE(iomap->type != IOMAP_MAPPED) in dax_iomap_actor(): ${at} is ${iomap.type}`, 'dax_iomap_actor');
     return -5; // -EIO
   }
-  if (iomap.isNew) {
+  // e3fce68cdbed (v4.10) moved the invalidation here from dax_iomap_rw()
+  if (iomap.isNew && k.flags.dax_rw_invalidate_new_extents) {
     yield; // inode->i_mapping->nrpages (read locklessly)
     if (k.flags.dax_invalidate_unmaps || inode.mapping.nrpages > 0) {
       yield* k.sim.fn('invalidate_inode_pages2_range', invalidateInodePages2RangeV410(k, inode.mapping, page, page));
@@ -200,12 +201,25 @@ function* iomapApply(k: KernelState, inode: Inode, page: number, flags: number, 
   return written ? written : ret;
 }
 
-// fs/dax.c dax_iomap_rw(), v4.10–v4.19 (ids 24765410162, 1521764, 3323916569): iomap_apply()
+// fs/dax.c dax_iomap_rw(), v4.9–v4.19 (ids 706997388, 24765410162, 1521764, 3323916569): iomap_apply()
 // extent by extent until the iterator is empty or an extent did nothing; the pages done,
 // or the error. (v4.12+ lockdep_assert_held{,_exclusive}(&inode->i_rwsem): assertions only.)
-function* daxIomapRw(k: KernelState, inode: Inode, page: number, count: number, ops: IomapOps, io: IomapIo): Generator<void, number, void> {
+// v4.9 (before e3fce68cdbed, flag dax_rw_invalidate_new_extents; v4.8 text VERBATIM in notes
+// A.5, id 48298668521, the same statements in the v4.9 copy 706997388): "if (mapping->nrpages)
+// { ret = invalidate_inode_pages2_range(mapping, pos >> PAGE_SHIFT, (pos +
+// iov_iter_count(iter) - 1) >> PAGE_SHIFT); WARN_ON_ONCE(ret); }" before any block lookup,
+// for reads and writes, with the v4.9 invalidation (DAX entries deleted, dirty or not).
+export function* daxIomapRw(k: KernelState, inode: Inode, page: number, count: number, ops: IomapOps, io: IomapIo): Generator<void, number, void> {
   const flags = io.value !== null ? IOMAP_WRITE : 0;
   let ret = 0;
+  if (!k.flags.dax_rw_invalidate_new_extents) {
+    yield; // mapping->nrpages
+    if (inode.mapping.nrpages > 0) {
+      ret = yield* k.sim.fn('invalidate_inode_pages2_range', invalidateInodePages2Range(k, inode.mapping, page, page + count - 1));
+      if (ret) k.sim.violate('kernel-warn', `WARN_ON_ONCE(ret) in dax_iomap_rw(): invalidate_inode_pages2_range(${inode.name}:${page}) -> ${ret}`, 'dax_iomap_rw-invalidate');
+      ret = 0;
+    }
+  }
   for (let p = page; p < page + count; p++) {
     ret = yield* iomapApply(k, inode, p, flags, ops, io);
     if (ret <= 0) break;

@@ -39,6 +39,31 @@ export const FLAGS = {
     since: 'v4.10',
     mechanism: 'XFS_IOLOCK is the VFS inode->i_rwsem (so truncate\'s inode_lock() in do_truncate() is the iolock); before, XFS_IOLOCK is XFS\'s own i_iolock rwsem, taken by xfs_vn_setattr() and xfs_file_fallocate() inside (truncate) or without (fallocate) inode_lock',
   },
+  xfs_dax_iomap_rw: {
+    commit: '"xfs: use iomap to implement DAX" (Christoph Hellwig, the XFS half of a254e5681288 "dax: provide an iomap based DAX read/write path"; upstream id not verified, 68a9f5e3770a unconfirmed) with 17879e8f865f xfs: fix locking for DAX writes',
+    since: 'v4.9',
+    mechanism: 'XFS read(2)/write(2) on a DAX inode go through xfs_file_dax_read() (XFS_IOLOCK_SHARED) and xfs_file_dax_write() (XFS_IOLOCK_EXCL across xfs_file_aio_write_checks(), dax_iomap_rw() and the i_size update with xfs_setfilesize()) to dax_iomap_rw() with xfs_iomap_ops, whose IOMAP_WRITE allocates zeroed written extents (xfs_iomap_write_direct()); before (v4.6-v4.8), the direct-I/O shape: xfs_file_dio_aio_write() with the IOLOCK shared for aligned writes, the whole-file flush and invalidation when the mapping has pages, and dax_do_io() with xfs_get_blocks_direct',
+  },
+  dax_rw_invalidate_new_extents: {
+    commit: 'e3fce68cdbed dax: Avoid page invalidation races and unnecessary radix tree traversals',
+    since: 'v4.10',
+    mechanism: 'dax_iomap_actor() runs invalidate_inode_pages2_range() over an extent ->iomap_begin() reported IOMAP_F_NEW, after the allocation, when the mapping has pages; before (v4.8-v4.9), dax_iomap_rw() ran it over the whole I/O range before any block lookup whenever the mapping had pages, for reads too, with the invalidation that deletes DAX entries whether dirty or not',
+  },
+  xfs_pfn_mkwrite_full_fault: {
+    commit: '"xfs: Implement xfs_filemap_pfn_mkwrite() using __xfs_filemap_fault()" (Jan Kara, MAP_SYNC series; subject from memory, upstream id not verified; the plan is in mail store id 16611412260)',
+    since: 'v4.15',
+    mechanism: 'xfs_filemap_pfn_mkwrite() is __xfs_filemap_fault(vmf, PE_SIZE_PTE, true): a write to a read-only DAX PTE is a full write fault (sb_start_pagefault(), MMAPLOCK_SHARED, dax_iomap_fault() with IOMAP_WRITE, dax_finish_sync_fault() on VM_FAULT_NEEDDSYNC); before (v4.14), it checked i_size under MMAPLOCK_SHARED itself and called dax_iomap_fault() (v4.6-v4.13: dax_pfn_mkwrite())',
+  },
+  xfs_map_sync: {
+    commit: '"xfs: support for synchronous DAX faults" (Christoph Hellwig, [PATCH 18/18] of the MAP_SYNC series, store id 16436262826; upstream id not verified)',
+    since: 'v4.15',
+    mechanism: 'xfs_file_mmap() accepts MAP_SYNC on a DAX inode (.mmap_supported_flags = MAP_SYNC); xfs_file_iomap_begin() reports IOMAP_F_DIRTY for IOMAP_WRITE while the inode is pinned in the log with fsync-relevant fields (xfs_ipincount() && ili_fsync_fields & ~XFS_ILOG_TIMESTAMP); __xfs_filemap_fault() calls dax_finish_sync_fault() on VM_FAULT_NEEDDSYNC, still under XFS_MMAPLOCK_SHARED',
+  },
+  xfs_break_dax_layouts: {
+    commit: '"xfs: prepare xfs_break_layouts() to be called with XFS_MMAPLOCK_EXCL" and "xfs, dax: introduce xfs_break_dax_layouts()" (Dan Williams, the "dax: fix dma vs truncate/hole-punch" series with 5fac7408d828; upstream ids not verified; the diff is store id 28743465173)',
+    since: 'v4.18',
+    mechanism: 'xfs_vn_setattr(ATTR_SIZE) and xfs_file_fallocate() take XFS_MMAPLOCK_EXCL together with XFS_IOLOCK_EXCL and then call xfs_break_layouts(BREAK_UNMAP): while dax_layout_busy_page() finds a page with an elevated refcount, xfs_break_dax_layouts() drops MMAPLOCK_EXCL, sleeps in ___wait_var_event() until the refcount is 1, retakes it and looks again; before, xfs_break_layouts() only recalled pNFS layouts, and MMAPLOCK_EXCL was taken after it',
+  },
   dax_zeroout_through_driver: {
     commit: '3dc29161070a dax: use sb_issue_zerout instead of calling dax_clear_sectors (id from memory, not verified)',
     since: 'v4.7',
@@ -269,6 +294,11 @@ const V4_6: Flags = {
   ext2_dax_iomap: false,
   xfs_mmaplock: true,
   xfs_iolock_is_i_rwsem: false,
+  xfs_dax_iomap_rw: false,
+  dax_rw_invalidate_new_extents: false,
+  xfs_pfn_mkwrite_full_fault: false,
+  xfs_map_sync: false,
+  xfs_break_dax_layouts: false,
   dax_zeroout_through_driver: false,
   dax_direct_access_badblocks: false,
   bdev_dax_supported_mount_check: false,
@@ -334,6 +364,7 @@ const V4_9: Flags = {
   dax_pmd_broken: false,
   dax_radix_pmd_entries: true,
   ext2_dax_iomap: true,
+  xfs_dax_iomap_rw: true,
   dax_get_block_pmd_fault_stub: true,
   mm_pte_alloc_deferred: true,
 };
@@ -348,6 +379,7 @@ const V4_10: Flags = {
   dax_invalidate_entry_wake_one: true,
   dax_pfn_mkwrite_under_entry_lock: true,
   xfs_iolock_is_i_rwsem: true,
+  dax_rw_invalidate_new_extents: true,
   dax_writeback_entry_lock: true,
   dax_writeback_clear_dirty: true,
   dax_mkclean_wrprotects_pmd: true,
@@ -370,9 +402,9 @@ const V4_12: Flags = {
 };
 // v4.13's switch of x86 to the generic gup-fast (e585513b76f7) is in the next profile
 const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true, gup_fast_generic: true };
-const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true };
+const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true, xfs_map_sync: true, xfs_pfn_mkwrite_full_fault: true };
 // v4.17's pfn entries and page association (3fe0791c295c, d2c997c0f145) are in the next profile
-const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true };
+const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true, xfs_break_dax_layouts: true };
 const V4_19: Flags = { ...V4_18, ext4_break_layouts: true, memory_failure_dev_pagemap: true };
 
 export const PROFILES: readonly Profile[] = [

@@ -30,7 +30,7 @@ import {
   PG_PMD_COLOUR, daxIsEmptyEntry, daxIsPmdEntry, daxIsZeroEntry, getUnlockedMappingEntryV49, lockSlot, putLockedMappingEntryV49,
   putUnlockedMappingEntryV49,
 } from './dax-iomap.js';
-import { jbd2CompleteTransaction } from './journal.js';
+import { jbd2CompleteTransaction, xfsLogForceLsn } from './journal.js';
 
 /** A byte range in pages, both ends inclusive (loff_t lstart, lend >> PAGE_SHIFT). */
 export interface PageRange {
@@ -415,14 +415,16 @@ export function* vfsFsyncRange(k: KernelState, inode: Inode, range: PageRange): 
   return yield* k.sim.call('ext4_sync_file', ext4SyncFile(k, inode, range));
 }
 
-// fs/xfs/xfs_file.c xfs_file_fsync(), v4.6–v4.7 (store id 11062151, head and tail):
-// filemap_write_and_wait_range() first (xfs_vm_writepages() -> the DAX writeback,
-// store id 31763501), then the log force up to the inode's LSN under XFS_ILOCK_SHARED
-// and a device flush; metadata always survives a crash in the model, so the log part is
-// a trace line.
+// fs/xfs/xfs_file.c xfs_file_fsync(), v4.6–v4.19 (store id 11062151, head and tail; v4.14
+// text, 24203291321): filemap_write_and_wait_range() (v4.14+: file_write_and_wait_range())
+// first (xfs_vm_writepages(), from v4.16 xfs_dax_writepages(), -> the DAX writeback, store
+// id 31763501), then under XFS_ILOCK_SHARED, if the inode is pinned, _xfs_log_force_lsn()
+// up to its last LSN (journal.ts: the log model), and a device flush (a fence with nothing
+// left to order in the model). The ILOCK itself is not modelled here.
 function* xfsFileFsync(k: KernelState, inode: Inode, range: PageRange): Generator<void, number, void> {
   const ret = yield* filemapWriteAndWaitRange(k, inode.mapping, range);
   if (ret) return ret;
+  yield* xfsLogForceLsn(k, inode);
   if (k.sim.rec) k.sim.log(`xfs_file_fsync(${inode.name}): _xfs_log_force_lsn(), xfs_blkdev_issue_flush()`);
   return 0;
 }

@@ -186,24 +186,47 @@ threads:
   }
 });
 
-test('xfs is refused where it is not modelled: v4.14+, and read/write/fsync on xfs after v4.7', () => {
+test('xfs is modelled on every profile; what stays refused: multi-page and user-buffer read/write before v4.9 (dax_do_io()), MAP_SYNC before v4.15, private mappings, fallocate', () => {
   const scn = scenario(BASIC);
-  for (const k of ['v4.14', 'v4.15', 'v4.19']) {
-    assert.throws(() => assertSupported(scn, kernelFor(scn, k)), (e: Error) => e instanceof InputError && /fs: xfs \(modelled for v4\.6/.test(e.message), k);
-  }
+  for (const k of ['v4.6', 'v4.9', 'v4.12', 'v4.14', 'v4.15', 'v4.18', 'v4.19']) assert.doesNotThrow(() => assertSupported(scn, kernelFor(scn, k)), k);
   const rw = scenario(`
 name: rw
 fs: xfs
 setup:
-  files: {a: {pages: 1}}
+  files: {a: {pages: 2}}
+  maps: {m: {file: a}}
 threads:
   t:
-    - write: {file: a, page: 0, value: X}
+    - write: {file: a, page: 0, pages: 2, value: X}
+    - read: {file: a, page: 0, into: {map: m, page: 1}}
     - fsync: {file: a}
+    - msync: {map: m}
 `);
-  assert.throws(() => assertSupported(rw, kernelFor(rw, 'v4.9')), /the write op is not modelled yet under v4\.9[\s\S]*the fsync op is not modelled yet/);
-  assert.doesNotThrow(() => assertSupported(rw, kernelFor(rw, 'v4.7')));
-  assert.doesNotThrow(() => assertSupported(scn, kernelFor(scn, 'v4.12')));
+  assert.throws(() => assertSupported(rw, kernelFor(rw, 'v4.7')), /a write of several pages on xfs is not modelled yet under v4\.7[\s\S]*a read with a mapping as the user buffer on xfs/);
+  for (const k of ['v4.9', 'v4.10', 'v4.19']) assert.doesNotThrow(() => assertSupported(rw, kernelFor(rw, k)), k);
+  const sync = scenario(`
+name: s
+fs: xfs
+setup:
+  files: {a: {pages: 1}}
+  maps: {s: {file: a, sync: true}}
+threads:
+  t:
+    - store: {map: s, page: 0, value: X}
+`);
+  assert.throws(() => assertSupported(sync, kernelFor(sync, 'v4.14')), (e: Error) => e instanceof InputError && /a MAP_SYNC mapping \(s; MAP_SYNC is v4\.15/.test(e.message));
+  assert.doesNotThrow(() => assertSupported(sync, kernelFor(sync, 'v4.15')));
+  const priv = scenario(`
+name: p
+fs: xfs
+setup:
+  files: {a: {pages: 1}}
+  maps: {p: {file: a, private: true}}
+threads:
+  t:
+    - fallocate: {file: a, page: 0}
+`);
+  assert.throws(() => assertSupported(priv, kernelFor(priv, 'v4.19')), /a private mapping of an xfs file \(p\)[\s\S]*the fallocate op/);
 });
 
 test('xfs write(2), v4.6/v4.7: an aligned write takes only XFS_IOLOCK_SHARED; with a hole page in the cache it takes IOLOCK_EXCL + inode_lock, writes back and invalidates the whole file, then demotes', () => {

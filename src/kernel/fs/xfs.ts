@@ -21,10 +21,15 @@ import { LockdepMap, RwSem } from '../../sim/sync.js';
 import { allocBlock, freeBlock } from '../blockmap.js';
 import { VM_FAULT_FALLBACK, daxIomapPmdFault } from '../huge.js';
 import {
-  FAULT_FLAG_WRITE, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
+  FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
   type Bh, type FsOps, type Vmf,
 } from '../fault.js';
-import { daxIomapFault, daxPfnMkwriteV49Plus, IOMAP_WRITE, type Iomap, type IomapOps } from '../dax-iomap.js';
+import { daxFinishSyncFault, daxIomapFault, daxPfnMkwriteV49Plus, IOMAP_WRITE, type Iomap, type IomapOps } from '../dax-iomap.js';
+import { daxIomapRw, type IomapIo } from '../rw-iomap.js';
+import { daxLayoutBusyPage, waitVarRefcountIdle } from '../layout.js';
+import { schedule } from '../../sim/waitqueue.js';
+import { xfsInodePinnedDirty, xfsTransLogInode } from '../journal.js';
+import type { UserCopy } from '../rw.js';
 import { zeroNewBlock } from '../media.js';
 import type { Vma } from '../pagetable.js';
 import type { Extent, Inode, KernelState } from '../state.js';
@@ -122,6 +127,7 @@ function* xfsIomapWriteDirect(k: KernelState, inode: Inode, page: number): Gener
     zeroNewBlock(k, b);
     res = { block: found.block, unwritten: false };
     inode.extents.set(page, res);
+    xfsTransLogInode(k, inode); // the extent change is logged in the transaction (journal.ts)
     if (sim.rec) sim.log(`xfs_bmapi_write(${inode.name}:${page}, CONVERT|ZERO): unwritten blk ${found.block} zeroed and converted`);
   } else {
     const b = allocBlock(k, inode, page);
@@ -131,6 +137,7 @@ function* xfsIomapWriteDirect(k: KernelState, inode: Inode, page: number): Gener
       zeroNewBlock(k, b); // xfs_bmapi_allocate() -> xfs_zero_extent() (XFS_BMAPI_ZERO)
       res = { block: b.nr, unwritten: false };
       inode.extents.set(page, res);
+      xfsTransLogInode(k, inode);
       if (sim.rec) sim.log(`xfs_bmapi_write(${inode.name}:${page}, CONVERT|ZERO): blk ${b.nr} allocated and zeroed`);
     }
   }
@@ -191,11 +198,21 @@ function* xfsFileIomapBegin(k: KernelState, inode: Inode, page: number, flags: n
   if (flags & IOMAP_WRITE && (found === null || found.unwritten)) {
     const r = yield* xfsIomapWriteDirect(k, inode, page);
     if (typeof r === 'number') return r;
-    return { type: 'mapped', block: r.block, isNew: true };
+    return { type: 'mapped', block: r.block, isNew: true, dirty: xfsIomapDirty(k, inode, flags) };
   }
   info.ilock.upRead(k.sim);
-  if (found === null) return { type: 'hole', block: null, isNew: false };
-  return { type: found.unwritten ? 'unwritten' : 'mapped', block: found.block, isNew: false };
+  const dirty = xfsIomapDirty(k, inode, flags);
+  if (found === null) return { type: 'hole', block: null, isNew: false, dirty };
+  return { type: found.unwritten ? 'unwritten' : 'mapped', block: found.block, isNew: false, dirty };
+}
+
+// The IOMAP_F_DIRTY test of xfs_file_iomap_begin(), v4.15–v4.19 (MAP_SYNC series, [PATCH 18/18]
+// "xfs: support for synchronous DAX faults", store id 16436262826), made after the allocation:
+// "if ((flags & IOMAP_WRITE) && xfs_ipincount(ip) && (ip->i_itemp->ili_fsync_fields &
+// ~XFS_ILOG_TIMESTAMP)) iomap->flags |= IOMAP_F_DIRTY;" — an allocation this call made pins
+// the inode, so a write fault that allocates always reports it.
+function xfsIomapDirty(k: KernelState, inode: Inode, flags: number): boolean {
+  return k.flags.xfs_map_sync && (flags & IOMAP_WRITE) !== 0 && xfsInodePinnedDirty(k, inode);
 }
 
 // fs/xfs/xfs_iomap.c xfs_file_iomap_end(), v4.8–v4.12 (from memory): only a delalloc
@@ -222,13 +239,17 @@ function* daxFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, 
 // dax_iomap_fault() from v4.8): sb_start_pagefault(), file_update_time(),
 // XFS_MMAPLOCK_SHARED around the DAX fault. DAX write faults come here from
 // xfs_filemap_fault() ("DAX can shortcut the normal fault path on write faults!").
+// From v4.14 (store id 24203291321) this is __xfs_filemap_fault(vmf, PE_SIZE_PTE, true); v4.15
+// (xfs_map_sync, store id 16436262826): "if (ret & VM_FAULT_NEEDDSYNC) ret =
+// dax_finish_sync_fault(vmf, pe_size, pfn);" inside XFS_MMAPLOCK_SHARED.
 function* xfsFilemapPageMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const inode = k.inode(vma.mapping.file);
   const sb = sbOf(k);
   yield;
   sb.pagefault.acquire(k.sim); // sb_start_pagefault(); file_update_time()
   yield* mmaplockShared(k, inode);
-  const ret = yield* daxFault(k, vma, vmf);
+  let ret = yield* daxFault(k, vma, vmf);
+  if (ret & VM_FAULT_NEEDDSYNC) ret = yield* k.sim.fn('dax_finish_sync_fault', daxFinishSyncFault(k, vma, vmf, vmf.syncPfn!));
   mmaplockSharedUnlock(k, inode);
   sb.pagefault.release(k.sim);
   return ret;
@@ -250,10 +271,15 @@ function* xfsFilemapFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, n
 // the XFS_MMAPLOCK_SHARED to ensure we serialise the fault barrier in place":
 // sb_start_pagefault(), file_update_time(), MMAPLOCK_SHARED, SIGBUS past i_size, else
 // dax_pfn_mkwrite().
+// v4.14 (91d25ba8a6b0, store id 24203291321): the same, with "ret = dax_iomap_fault(vmf,
+// PE_SIZE_PTE, &xfs_iomap_ops);" in place of dax_pfn_mkwrite(): a full DAX write fault.
+// v4.15 (xfs_pfn_mkwrite_full_fault): "return __xfs_filemap_fault(vmf, PE_SIZE_PTE, true);"
+// (the 4.15+ text, store id 41539715), which also finishes synchronous faults.
 function* xfsFilemapPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, number, void> {
   const sim = k.sim;
   const inode = k.inode(vma.mapping.file);
   const sb = sbOf(k);
+  if (k.flags.xfs_pfn_mkwrite_full_fault) return yield* xfsFilemapPageMkwrite(k, vma, vmf);
   yield;
   sb.pagefault.acquire(sim);
   yield* mmaplockShared(k, inode);
@@ -262,6 +288,8 @@ function* xfsFilemapPfnMkwrite(k: KernelState, vma: Vma, vmf: Vmf): Generator<vo
   if (vmf.pgoff >= inode.size) {
     if (sim.rec) sim.log(`xfs_filemap_pfn_mkwrite: i_size ${inode.peekSize()} <= ${vmf.pgoff} -> VM_FAULT_SIGBUS`);
     ret = VM_FAULT_SIGBUS;
+  } else if (k.flags.dax_zero_page_holes) {
+    ret = yield* daxFault(k, vma, vmf); // 91d25ba8a6b0 (v4.14): dax_pfn_mkwrite() is gone
   } else if (!k.flags.dax_entry_lock) {
     ret = yield* daxPfnMkwriteV46(k, vma, vmf);
   } else if (k.flags.dax_radix_pmd_entries) {
@@ -330,9 +358,35 @@ function* xfsFreeExtents(k: KernelState, inode: Inode, first: number, last: numb
     freeBlock(k, k.pmem.block(ext.block));
     freed.push(ext.block);
   }
+  if (freed.length) xfsTransLogInode(k, inode);
   sb.trans.release(sim); // xfs_trans_commit()
   info.ilock.upWrite(sim);
   return freed;
+}
+
+// fs/xfs/xfs_file.c xfs_break_layouts(inode, &iolock, BREAK_UNMAP), v4.18–v4.19 (4.18+ text,
+// store id 41539715), with xfs_break_dax_layouts() and xfs_wait_dax_page(): called with
+// XFS_IOLOCK_EXCL and XFS_MMAPLOCK_EXCL held; "do { retry = false; ... error =
+// xfs_break_dax_layouts(inode, &retry); if (error || retry) break; /* fall through */ ...
+// xfs_break_leased_layouts() } while (error == 0 && retry);". xfs_break_dax_layouts():
+// dax_layout_busy_page(); a busy page sets retry and waits with ___wait_var_event(
+// &page->_refcount, atomic_read(&page->_refcount) == 1, TASK_INTERRUPTIBLE, 0, 0,
+// xfs_wait_dax_page(inode)), which drops XFS_MMAPLOCK_EXCL around schedule(). No pNFS
+// layout is ever held, so the leased-layout half has nothing to recall.
+function* xfsBreakLayoutsUnmap(k: KernelState, inode: Inode): Generator<void, number, void> {
+  const sim = k.sim;
+  const info = xfsInfo(inode);
+  for (;;) {
+    const page = yield* sim.fn('dax_layout_busy_page', daxLayoutBusyPage(k, inode.mapping));
+    if (page === null) return 0;
+    const error = yield* waitVarRefcountIdle(k, page, function* (what, idle) {
+      // fs/xfs/xfs_file.c xfs_wait_dax_page(), v4.18–v4.19
+      info.mmaplock.upWrite(sim);
+      yield* schedule(sim, what, idle);
+      yield* info.mmaplock.downWrite(sim);
+    });
+    if (error !== 0) return error;
+  }
 }
 
 // do_truncate() -> notify_change() -> fs/xfs/xfs_iops.c xfs_vn_setattr(ATTR_SIZE) ->
@@ -347,8 +401,11 @@ export function* xfsSetattrSize(k: KernelState, inode: Inode, newSize: number): 
   const info = xfsInfo(inode);
   yield* inode.iRwsem.downWrite(sim); // inode_lock() in do_truncate()
   if (!k.flags.xfs_iolock_is_i_rwsem) yield* info.iolock.downWrite(sim); // xfs_ilock(ip, XFS_IOLOCK_EXCL)
-  // xfs_break_layouts(): no pNFS layout is ever held here
+  // xfs_break_layouts() before v4.18: no pNFS layout is ever held here
   if (k.flags.xfs_mmaplock) yield* info.mmaplock.downWrite(sim);
+  // v4.18 (store id 1048693566): "xfs_ilock(ip, XFS_MMAPLOCK_EXCL); iolock = XFS_IOLOCK_EXCL |
+  // XFS_MMAPLOCK_EXCL; error = xfs_break_layouts(inode, &iolock, BREAK_UNMAP);"
+  if (k.flags.xfs_break_dax_layouts) yield* sim.fn('xfs_break_layouts', xfsBreakLayoutsUnmap(k, inode));
   yield;
   const oldSize = inode.size;
   inode.setSize(newSize); // truncate_setsize(): i_size_write()
@@ -358,6 +415,7 @@ export function* xfsSetattrSize(k: KernelState, inode: Inode, newSize: number): 
     const freed = yield* xfsFreeExtents(k, inode, newSize, Number.MAX_SAFE_INTEGER);
     if (freed.length && sim.rec) sim.log(`xfs_itruncate_extents: free blk ${freed.join(',')}`);
   }
+  xfsTransLogInode(k, inode); // "ip->i_d.di_size = newsize; xfs_trans_log_inode(tp, ip, XFS_ILOG_CORE);"
   if (k.flags.xfs_mmaplock) info.mmaplock.upWrite(sim);
   if (!k.flags.xfs_iolock_is_i_rwsem) info.iolock.upWrite(sim);
   inode.iRwsem.upWrite(sim);
@@ -373,8 +431,11 @@ export function* xfsFileFallocatePunch(k: KernelState, inode: Inode, first: numb
   const sim = k.sim;
   const info = xfsInfo(inode);
   yield* info.iolock.downWrite(sim);
-  // xfs_break_layouts(): no pNFS layout is ever held here
+  // xfs_break_layouts() before v4.18: no pNFS layout is ever held here
   if (k.flags.xfs_mmaplock) yield* info.mmaplock.downWrite(sim);
+  // v4.18 (store id 41539715): "uint iolock = XFS_IOLOCK_EXCL | XFS_MMAPLOCK_EXCL; xfs_ilock(ip,
+  // iolock); error = xfs_break_layouts(inode, &iolock, BREAK_UNMAP);"
+  if (k.flags.xfs_break_dax_layouts) yield* sim.fn('xfs_break_layouts', xfsBreakLayoutsUnmap(k, inode));
   const last = first + count - 1;
   // the DAX flush of the range (xfs_vm_writepages() -> dax_writeback_mapping_range())
   yield* sim.fn('filemap_write_and_wait_range', filemapWriteAndWaitRange(k, inode.mapping, { first, last }));
@@ -434,6 +495,7 @@ function* xfsEndIoDirectWrite(k: KernelState, inode: Inode, page: number): Gener
   yield;
   if (page + 1 > inode.size) {
     inode.setSize(page + 1);
+    xfsTransLogInode(k, inode); // xfs_setfilesize(): di_size in a transaction
     if (k.sim.rec) k.sim.log(`xfs_end_io_direct_write: i_size_write(${inode.name}, ${page + 1})`);
   }
 }
@@ -529,4 +591,101 @@ export function* xfsFileRead(k: KernelState, inode: Inode, page: number, ev: OpE
   const ret = yield* xfsFileReadIter(k, inode, page, io);
   if (ret < 0) return errWord(ret);
   return ret === 0 ? 'EOF' : io.read;
+}
+
+// ---------------------------------------------------------------------------
+// read(2) and write(2) from v4.9 (xfs_dax_iomap_rw): xfs_file_read_iter() /
+// xfs_file_write_iter() send a DAX inode to xfs_file_dax_read() / xfs_file_dax_write(),
+// which call fs/dax.c dax_iomap_rw() (rw-iomap.ts) with xfs_iomap_ops. Sources: the v4.8
+// xfs_file.c (store id 8226181826: still dax_do_io() there), the v4.9 rename patch of the
+// iomap DAX calls (store ids 3941108621, 3874087435: "xfs_rw_ilock(ip, XFS_IOLOCK_SHARED);
+// ret = dax_iomap_rw(iocb, to, &xfs_iomap_ops);" and xfs_file_dax_write()'s "ret =
+// dax_iomap_rw(iocb, from, &xfs_iomap_ops); if (ret > 0 && iocb->ki_pos > i_size_read(inode))
+// { i_size_write(inode, iocb->ki_pos); error = xfs_setfilesize(ip, pos, ret); }"), the v4.14
+// xfs_file.c (store id 24203291321) and notes/kernel-rw-writeback.md §C.5 (17879e8f865f
+// "xfs: fix locking for DAX writes", v4.9: XFS_IOLOCK_EXCL for DAX writes).
+
+// fs/xfs/xfs_file.c xfs_rw_ilock() (v4.6–v4.9) / xfs_ilock(ip, XFS_IOLOCK_*) (v4.10+,
+// 65523218fa5a: the iolock is i_rwsem, and xfs_rw_ilock() is gone).
+function* xfsIolock(k: KernelState, inode: Inode, excl: boolean): Generator<void, void, void> {
+  if (!k.flags.xfs_iolock_is_i_rwsem) return yield* xfsRwIlock(k, inode, excl);
+  if (excl) yield* inode.iRwsem.downWrite(k.sim);
+  else yield* inode.iRwsem.downRead(k.sim);
+}
+function xfsIounlock(k: KernelState, inode: Inode, excl: boolean): void {
+  if (!k.flags.xfs_iolock_is_i_rwsem) return xfsRwIunlock(k, inode, excl);
+  if (excl) inode.iRwsem.upWrite(k.sim);
+  else inode.iRwsem.upRead(k.sim);
+}
+
+// fs/xfs/xfs_file.c xfs_file_aio_write_checks(), v4.9–v4.19 (v4.8 text store id 8226181826,
+// v4.14 id 24203291321), as the DAX write calls it with XFS_IOLOCK_EXCL already held:
+// generic_write_checks(); xfs_break_layouts() (BREAK_WRITE: pNFS leases only, never held
+// here); under ip->i_flags_lock "if (iocb->ki_pos > i_size_read(inode))": inode_dio_wait()
+// (no direct I/O here) and xfs_zero_eof() -> iomap_zero_range() over [i_size, pos), which
+// skips holes and unwritten extents. Past EOF the model has only holes, or a block a failed
+// copy left there, zeroed when it was allocated, so there is nothing to zero and the range
+// is only looked at. file_update_time(), file_remove_privs(): no effect here.
+function* xfsFileAioWriteChecks(k: KernelState, inode: Inode, page: number): Generator<void, number, void> {
+  yield; // spin_lock(&ip->i_flags_lock); i_size_read()
+  const size = inode.size;
+  if (page > size && k.sim.rec) k.sim.log(`xfs_zero_eof(${inode.name}, ${size}..${page - 1}): nothing but holes to zero`);
+  return 0;
+}
+
+// fs/xfs/xfs_aops.c xfs_setfilesize(ip, offset, size), v4.6–v4.19 (from memory): a
+// transaction (tr_fsyncts) under XFS_ILOCK_EXCL that sets di_size to the new EOF and logs
+// the inode core.
+function* xfsSetfilesize(k: KernelState, inode: Inode): Generator<void, void, void> {
+  const info = xfsInfo(inode);
+  const sb = sbOf(k);
+  yield;
+  sb.trans.acquire(k.sim); // xfs_trans_alloc(mp, &M_RES(mp)->tr_fsyncts, ...)
+  yield* info.ilock.downWrite(k.sim);
+  xfsTransLogInode(k, inode); // ip->i_d.di_size = isize; xfs_trans_log_inode(tp, ip, XFS_ILOG_CORE)
+  sb.trans.release(k.sim); // xfs_trans_commit()
+  info.ilock.upWrite(k.sim);
+}
+
+// fs/xfs/xfs_file.c xfs_file_dax_write(), v4.9–v4.19 (see the section head): XFS_IOLOCK_EXCL
+// (v4.9: xfs_rw_ilock(), which takes inode_lock() first; v4.10+: i_rwsem) across
+// xfs_file_aio_write_checks(), dax_iomap_rw(xfs_iomap_ops) and, for a write that ended past
+// EOF, i_size_write() and xfs_setfilesize(); generic_write_sync() after (no O_SYNC here).
+export function* xfsFileDaxWrite(k: KernelState, inode: Inode, page: number, count: number, value: PageValue, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
+  const sim = k.sim;
+  const io: IomapIo = { ev, value, user, read: 0, pagesRead: [], done: 0, records: [] };
+  yield* xfsIolock(k, inode, true);
+  let ret = yield* xfsFileAioWriteChecks(k, inode, page);
+  if (!ret) {
+    ret = yield* sim.fn('dax_iomap_rw', daxIomapRw(k, inode, page, count, xfsIomapOps, io));
+    yield; // i_size_read()
+    if (ret > 0 && page + ret > inode.size) {
+      inode.setSize(page + ret); // i_size_write(inode, iocb->ki_pos)
+      if (sim.rec) sim.log(`xfs_file_dax_write: i_size_write(${inode.name}, ${page + ret})`);
+      yield* xfsSetfilesize(k, inode);
+    }
+  }
+  xfsIounlock(k, inode, true);
+  for (const r of io.records) r.end = sim.step;
+  if (ret < 0) return errWord(ret);
+  return ret === count ? 'ok' : 'short';
+}
+
+// fs/xfs/xfs_file.c xfs_file_dax_read(), v4.9–v4.19 (see the section head): XFS_IOLOCK_SHARED
+// (v4.9: xfs_rw_ilock(SHARED), the iolock only; v4.10+: i_rwsem shared) around
+// dax_iomap_rw(xfs_iomap_ops). Returns what ext4's DAX read returns: the page's value (several
+// pages: joined by spaces), `EOF`, or an errno word.
+export function* xfsFileDaxRead(k: KernelState, inode: Inode, page: number, count: number, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
+  const io: IomapIo = { ev, value: null, user, read: 0, pagesRead: [], done: 0, records: [] };
+  yield* xfsIolock(k, inode, false);
+  const ret = yield* k.sim.fn('dax_iomap_rw', daxIomapRw(k, inode, page, count, xfsIomapOps, io));
+  xfsIounlock(k, inode, false);
+  if (ret < 0) {
+    ev.readStep = 0;
+    return errWord(ret);
+  }
+  if (ret === 0) return 'EOF';
+  if (count === 1) return io.read;
+  ev.pagesRead = io.pagesRead;
+  return io.pagesRead.map((p) => String(p.value)).join(' ');
 }
