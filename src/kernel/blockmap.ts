@@ -181,7 +181,7 @@ export function* ext4MapBlocksRange(k: KernelState, inode: Inode, first: number,
     if (start !== null) {
       for (let i = 0; i < max; i++) {
         inode.extents.set(first + i, { block: start + i, unwritten: false });
-        if (f.zero) k.pmem.block(start + i).content = 0; // ext4_issue_zeroout()
+        if (f.zero) pmemDriverWrite(k, k.pmem.block(start + i), 0); // ext4_issue_zeroout(): through the driver, which clears poison
       }
       res = { extent: inode.extents.get(first)!, len: max, isNew: true };
     } else {
@@ -192,7 +192,7 @@ export function* ext4MapBlocksRange(k: KernelState, inode: Inode, first: number,
         if (b === null) break;
         const ext: Extent = { block: b.nr, unwritten: false };
         inode.extents.set(first + n, ext);
-        if (f.zero) b.content = 0;
+        if (f.zero) pmemDriverWrite(k, b, 0); // ext4_issue_zeroout()
         if (head === null) head = ext;
         else if (ext.block !== head.block + n) break;
       }

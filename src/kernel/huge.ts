@@ -31,6 +31,7 @@ import {
   HPAGE_PMD_NR, PMD_ORDER, describePmd, pteAlloc, setHugePmd, splitHugePmd, type Pmd, type Vma,
 } from './pagetable.js';
 import { truncatePagecacheRange } from './truncate.js';
+import { bdevDirectAccessRange } from './media.js';
 import {
   IOMAP_FAULT, IOMAP_WRITE, PG_PMD_COLOUR, RADIX_DAX_HZP, RADIX_DAX_PMD, daxInsertMappingEntryV49, grabMappingEntryPmdV49,
   putLockedMappingEntryV49, type EntryRef, type Iomap, type IomapOps,
@@ -272,6 +273,11 @@ export function* daxPmdFaultV46(k: KernelState, getBlock: GetBlockRange, vma: Vm
     result = fallback('offset + huge page size > file size');
   } else if (!write && !bh.mapped) {
     throw new Error('model: __dax_pmd_fault() huge zero page: ext4 reports no hole size in v4.6');
+  } else if (bdevDirectAccessRange(k, bh.block!, HPAGE_PMD_NR, '__dax_pmd_fault') < 0) {
+    // dax_map_atomic() of PMD_SIZE: "if (length < 0) { result = VM_FAULT_SIGBUS; goto out; }" (v4.6; the
+    // v4.7 badblocks series made it a fallback, "dax: fallback from pmd to pte on error"). v4.6's
+    // pmem_direct_access() does not consult badblocks, so only an unaligned partition fails here.
+    result = VM_FAULT_SIGBUS;
   } else if (bh.block! % HPAGE_PMD_NR !== 0) {
     result = fallback('pfn unaligned');
   } else {
@@ -292,10 +298,18 @@ export function* daxPmdFaultV46(k: KernelState, getBlock: GetBlockRange, vma: Vm
 // ---------------------------------------------------------------------------
 // fs/dax.c, v4.9–v4.12: the iomap PMD fault.
 
-// fs/dax.c dax_pmd_insert_mapping(), v4.9–v4.12: dax_map_atomic() of 2 MiB (a block that is
-// not 2 MiB-aligned falls back: "pfn & PG_PMD_COLOUR"), the PMD entry, vmf_insert_pfn_pmd().
+// fs/dax.c dax_pmd_insert_mapping(), v4.9–v4.12 (v4.9 706997388, v4.12 1521764): dax_map_atomic()
+// of 2 MiB (an error or a block that is not 2 MiB-aligned falls back: "pfn & PG_PMD_COLOUR"), the
+// PMD entry, vmf_insert_pfn_pmd().
 function* daxPmdInsertMapping(k: KernelState, vma: Vma, vmf: Vmf, iomap: Iomap, write: boolean, entryp: EntryRef): Generator<void, number, void> {
   const block = iomap.block!;
+  // "if (length < 0) /* dax_map_atomic() failed */ goto fallback;" (v4.12: dax_direct_access(), "goto
+  // unlock_fallback"): a known bad block anywhere in the 2 MiB (-EIO) sends the fault to PTEs,
+  // which map the good pages and fail only on the bad one
+  if (bdevDirectAccessRange(k, block, HPAGE_PMD_NR, 'dax_pmd_insert_mapping') < 0) {
+    if (k.sim.rec) k.sim.log('dax_pmd_insert_mapping: dax_map_atomic(PMD_SIZE) failed -> VM_FAULT_FALLBACK');
+    return VM_FAULT_FALLBACK;
+  }
   if (block % HPAGE_PMD_NR !== 0) return VM_FAULT_FALLBACK;
   entryp.e = yield* daxInsertMappingEntryV49(k, vma, vmf, entryp.e, block, RADIX_DAX_PMD);
   return yield* vmfInsertPfnPmd(k, vma, vmf.pgoff >> PMD_ORDER, block, write);

@@ -117,7 +117,6 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (f !== undefined && !f.written.has(b.page) && !f.unwritten.includes(b.page)) {
       out.push(diag(scn.file, b.pos, `setup.badblocks: ${b.file}:${b.page} is a hole; a bad block must back a written or unwritten page`));
     }
-    if (f !== undefined && f.huge) say(b.pos, `setup.badblocks in a huge file (${b.file})`);
   }
   // final.crash: the crash model (lost cache lines, journal replay of committed metadata) holds for
   // every ext4 profile; only the fsync/msync ops are limited to the kernels whose writeback is modelled
@@ -135,8 +134,9 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       if (file !== undefined && hugeFiles.has(file) && scn.fs === 'xfs' && (op.kind === 'store' || op.kind === 'write' || (op.kind === 'fault' && op.write))) {
         say(op.pos, `a ${op.kind === 'fault' ? 'write fault' : op.kind} on a huge xfs file (${file}; XFS's 2 MiB allocations are not modelled)`);
       }
-      // fsync/msync on huge files: writeback.ts flushes 2 MiB entries and, from v4.10 (f729c8c9b24f), write-protects DAX PMDs
-      if (file !== undefined && hugeFiles.has(file) && (op.kind === 'pin' || op.kind === 'poison' || op.kind === 'clear')) {
+      // fsync/msync on huge files: writeback.ts flushes 2 MiB entries and, from v4.10 (f729c8c9b24f), write-protects
+      // DAX PMDs; poison/clear: a PMD fault over a known bad block falls back (huge.ts), a PMD load of one is a machine check
+      if (file !== undefined && hugeFiles.has(file) && op.kind === 'pin') {
         say(op.pos, `the ${op.kind} op on a huge file (${file}; PMD mappings and 2 MiB entries are not modelled there)`);
       }
       if (op.kind === 'pin' && op.fast) {
@@ -459,6 +459,11 @@ export class Kernel {
           hb.store(value);
           if (k.sim.rec) k.sim.log(`store ${vma.name}:${page} = ${String(value)} (blk ${hb.nr}, PMD)`);
           return 'ok';
+        }
+        if (k.media && hb.bad) {
+          // as through a PTE: the CPU reads poisoned media, a machine check, memory_failure() of the pfn
+          if (k.sim.rec) k.sim.log(`load ${vma.name}:${page}: blk ${hb.nr} is poisoned (PMD) -> machine check`);
+          return yield* k.sim.fn('memory_failure', memoryFailure(k, hb, vma.name, page));
         }
         ev.readStep = k.sim.step;
         if (k.sim.rec) k.sim.log(`load ${vma.name}:${page} = ${String(hb.content)} (blk ${hb.nr}, PMD)`);

@@ -49,6 +49,18 @@ export function bdevDirectAccess(k: KernelState, block: number, who: string): nu
   return 0;
 }
 
+// bdev_direct_access() / dax_direct_access() of a range of blocks (dax.size > PAGE_SIZE: a 2 MiB
+// entry's writeback, a PMD fault), v4.6–v4.12: pmem_direct_access() tests is_bad_pmem() over the
+// whole range (v4.7+), so one known bad block anywhere in it fails the call; the alignment test
+// is the first block's. 0, or the error of the first block that fails.
+export function bdevDirectAccessRange(k: KernelState, block: number, pages: number, who: string): number {
+  for (let i = 0; i < pages; i++) {
+    const err = bdevDirectAccess(k, block + i, who);
+    if (err) return err;
+  }
+  return 0;
+}
+
 // drivers/nvdimm/pmem.c pmem_do_bvec() / pmem_do_write(), the write half, v4.6+ (store
 // id 43521441 quotes the later pmem_do_write(); the ndctl clear test needs >= 4.6 for
 // "clear poison support"): "write_pmem(...); if (unlikely(bad_pmem)) { rc =

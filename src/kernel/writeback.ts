@@ -21,7 +21,7 @@
 //   entry unlocked. A store after the write-protect faults, and its fault waits
 //   for the entry lock before it re-dirties the entry.
 import type { Sim } from '../sim/engine.js';
-import { bdevDirectAccess } from './media.js';
+import { bdevDirectAccessRange } from './media.js';
 import type { Inode, KernelState } from './state.js';
 import { EIO, describeEntry, type AddressSpace, type DaxEntry, type TreeEntry } from './mapping.js';
 import { PAGECACHE_TAG_DIRTY, PAGECACHE_TAG_TOWRITE } from './radix-tree.js';
@@ -57,17 +57,6 @@ const PAGEVEC_SIZE = 14;
  */
 function daxEntryPages(e: DaxEntry): number {
   return e.pmdType === true || daxIsPmdEntry(e) ? HPAGE_PMD_NR : 1;
-}
-
-// drivers/nvdimm/pmem.c pmem_direct_access() as dax_map_atomic() / dax_direct_access() call it
-// for dax.size, v4.6–v4.12 (media.ts bdevDirectAccess() for one block): -EIO when any block of
-// the range is a known bad block (v4.7+), -EINVAL off a page boundary.
-function directAccessRange(k: KernelState, block: number, pages: number, who: string): number {
-  for (let i = 0; i < pages; i++) {
-    const err = bdevDirectAccess(k, block + i, who);
-    if (err) return err;
-  }
-  return 0;
 }
 
 // include/linux/pmem.h wb_cache_pmem(addr, size) -> arch/x86 arch_wb_cache_pmem(), v4.6–v4.12
@@ -171,7 +160,7 @@ function* daxWritebackOneV46(k: KernelState, mapping: AddressSpace, index: numbe
   // "We cannot hold tree_lock while calling dax_map_atomic() because it eventually
   // calls cond_resched()": blk_queue_enter(), which never fails here.
   yield;
-  const err = directAccessRange(k, block, pages, 'dax_writeback_one');
+  const err = bdevDirectAccessRange(k, block, pages, 'dax_writeback_one');
   if (err) return err; // dax_map_atomic() < 0: the error ends the writeback, TOWRITE stays set
   const flushed = wbCachePmem(k, block, pages); // wb_cache_pmem(dax.addr, dax.size)
   if (sim.rec) sim.log(`dax_writeback_one(${at}): ${flushed}`);
@@ -300,7 +289,7 @@ function* daxWritebackOneV410(k: KernelState, mapping: AddressSpace, index: numb
   const pages = daxEntryPages(locked);
   // dax_map_atomic() (v4.10–v4.11) / dax_direct_access() (v4.12) of dax.size: -EIO for a known bad block
   yield;
-  const err = directAccessRange(k, block, pages, 'dax_writeback_one');
+  const err = bdevDirectAccessRange(k, block, pages, 'dax_writeback_one');
   if (err) {
     yield* putLockedMappingEntryV49(k, mapping, index, locked); // put_locked_mapping_entry(); return ret
     return err;
