@@ -384,17 +384,17 @@ for (const [kernel, profile, want] of [
   });
 }
 
-test('private mappings are refused on xfs and together with media errors (COW copies from a bad block are not modelled)', () => {
+test('private mappings are refused on huge xfs files and together with media errors (COW copies from a bad block are not modelled)', () => {
   assert.throws(() => run(scenario(`
 name: cow-xfs
 fs: xfs
 setup:
-  files: {a: {pages: 1}}
+  files: {a: {pages: 512, huge: true}}
   maps: {p: {file: a, private: true}}
 threads:
   t0:
     - load: {map: p, page: 0}
-`), { kernel: 'v4.7', seed: '1' }), /a private mapping of an xfs file \(p\)/);
+`), { kernel: 'v4.7', seed: '1' }), /a private mapping of a huge xfs file \(p\)/);
   assert.throws(() => run(scenario(`
 name: cow-poison
 setup:
