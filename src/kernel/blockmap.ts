@@ -136,7 +136,7 @@ function runLength(inode: Inode, first: number, max: number, head: Extent | null
 }
 
 /** 512 free blocks starting at a 512-aligned block number, lowest first; null if none. */
-function allocAlignedRun(k: KernelState, inode: Inode, first: number, count: number): number | null {
+export function allocAlignedRun(k: KernelState, inode: Inode, first: number, count: number): number | null {
   k.sim.touch(k.pmem.allocObj, true);
   const pmem = k.pmem;
   for (let start = 0; start + count <= pmem.count; start += count) {

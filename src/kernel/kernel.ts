@@ -133,9 +133,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       // PMD faults: ext4 huge files (huge.ts). On a file that is not huge the VMA has no PMD level
       // and a huge fault is a PTE fault (the PMD fault would fall back: the 2 MiB range passes i_size).
       const file = 'map' in op ? scn.maps.find((m) => m.name === op.map)?.file : 'file' in op ? op.file : undefined;
-      if (file !== undefined && hugeFiles.has(file) && scn.fs === 'xfs' && (op.kind === 'store' || op.kind === 'write' || (op.kind === 'fault' && op.write))) {
-        say(op.pos, `a ${op.kind === 'fault' ? 'write fault' : op.kind} on a huge xfs file (${file}; XFS's 2 MiB allocations are not modelled)`);
-      }
+      // XFS PMD write faults: xfs_file_iomap_begin() allocates the 2 MiB hole (fs/xfs.ts) from v4.9
       // fsync/msync on huge files: writeback.ts flushes 2 MiB entries and, from v4.10 (f729c8c9b24f), write-protects
       // DAX PMDs; poison/clear: a PMD fault over a known bad block falls back (huge.ts), a PMD load of one is a machine check
       if (file !== undefined && hugeFiles.has(file) && op.kind === 'pin') {
