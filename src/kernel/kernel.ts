@@ -72,13 +72,12 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on ext2');
   }
   if (xfs) {
-    // read/write on XFS before v4.9 go through dax_do_io() (rw.ts), one page and no user buffer
-    // from a mapping; from v4.9 xfs_file_dax_read()/_write() with dax_iomap_rw() (rw-iomap.ts)
+    // read/write on XFS before v4.9 go through dax_do_io() (rw.ts), one page at a time; from
+    // v4.9 xfs_file_dax_read()/_write() with dax_iomap_rw() (rw-iomap.ts)
     for (const t of scn.threads) {
       if (flags.xfs_dax_iomap_rw) break;
       for (const op of t.ops) {
         if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1) say(op.pos, `a ${op.kind} of several pages on xfs`);
-        if ((op.kind === 'read' && op.into !== undefined) || (op.kind === 'write' && op.from !== undefined)) say(op.pos, `a ${op.kind} with a mapping as the user buffer on xfs`);
       }
     }
     // v4.7+: bdev_dax_supported() fails and XFS mounts without DAX ("Turning off DAX"), which is not modelled
@@ -337,7 +336,7 @@ export class Kernel {
         if (this.fsName === 'xfs') {
           // v4.9 (xfs_dax_iomap_rw): xfs_file_read_iter() -> xfs_file_dax_read() -> dax_iomap_rw()
           if (k.flags.xfs_dax_iomap_rw) return yield* k.sim.call('read', xfsFileDaxRead(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
-          return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev));
+          return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
         }
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
@@ -346,7 +345,7 @@ export class Kernel {
         if (this.fsName === 'xfs') {
           // v4.9 (xfs_dax_iomap_rw): xfs_file_write_iter() -> xfs_file_dax_write() -> dax_iomap_rw()
           if (k.flags.xfs_dax_iomap_rw) return yield* k.sim.call('write', xfsFileDaxWrite(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));
-          return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev));
+          return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev, this.userCopy(op.from, ev)));
         }
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
         // `from:` a page of a mapping: the value is what copy_from_user() loads from it

@@ -150,7 +150,7 @@ threads:
   }
 });
 
-test('xfs write(2) into a mapping\'s page (from:) and read(2) into one (into:) from v4.9: the copy faults the user page in under the iolock (IOLOCK -> MMAPLOCK order, no lock-order report)', () => {
+test('xfs write(2) from a mapping\'s page (from:) and read(2) into one (into:), every profile: the copy faults the user page in under the iolock (IOLOCK -> MMAPLOCK order, no lock-order report)', () => {
   const text = `
 name: ub
 fs: xfs
@@ -168,6 +168,12 @@ threads:
     const ev = trace(text, kernel);
     const r = opLines(ev, 't: read a:0 into n:0', 't: read -> A');
     assert.ok(inOrder(r, ['t: copy_to_iter(a:0 <- blk 0) = A', 't: store n:0 = A']), `${kernel}\n${r.join('\n')}`);
+  }
+  // v4.6/v4.7: the same through dax_do_io() (one page per op there)
+  for (const kernel of ['v4.6', 'v4.7']) {
+    const ev = trace(text, kernel);
+    const r = opLines(ev, 't: read a:0 into n:0', 't: read -> A');
+    assert.ok(inOrder(r, ['t: down_read(xfs_iolock a)', 't: store n:0 = A', 't: up_read(xfs_iolock a)']), `${kernel}\n${r.join('\n')}`);
   }
 });
 
@@ -193,4 +199,28 @@ final:
     const lost = run(scenario(text(false)), { kernel, seed: '0' });
     assert.deepEqual(lost.violations.map((v) => v.id), ['final-state'], kernel);
   }
+});
+
+test('xfs msync(MS_SYNC): vfs_fsync_range() -> xfs_file_fsync(): the store is written back and the allocation its write fault made is in the forced log, so both survive a crash (every profile)', () => {
+  const text = `
+name: ms
+fs: xfs
+setup:
+  files: {a: {pages: 1}}
+  maps: {m: {file: a}}
+threads:
+  t:
+    - store: {map: m, page: 0, value: S}
+    - msync: {map: m}
+final:
+  crash: true
+  files: {a: {0: S}}
+`;
+  for (const kernel of ['v4.6', 'v4.7', 'v4.9', 'v4.10', 'v4.14', 'v4.19']) {
+    const ev = trace(text, kernel);
+    assert.ok(inOrder(ev, ['t: msync m', 't: dax_writeback_one(a:0)', 't: xfs_log_force_lsn: checkpoint 2 on disk (for a)', 't: msync -> ok']), `${kernel}\n${ev.join('\n')}`);
+  }
+  // without the msync both the cache line and the allocation are lost: allowed, and final-state says so
+  const none = run(scenario(text.replace('    - msync: {map: m}\n', '')), { kernel: 'v4.19', seed: '0' });
+  assert.deepEqual(none.violations.map((v) => v.id), ['final-state']);
 });

@@ -186,7 +186,7 @@ threads:
   }
 });
 
-test('xfs is modelled on every profile; what stays refused: multi-page and user-buffer read/write before v4.9 (dax_do_io()), MAP_SYNC before v4.15, private mappings of huge files, fallocate', () => {
+test('xfs is modelled on every profile; what stays refused: multi-page read/write before v4.9 (dax_do_io()), MAP_SYNC before v4.15, private mappings of huge files, fallocate', () => {
   const scn = scenario(BASIC);
   for (const k of ['v4.6', 'v4.9', 'v4.12', 'v4.14', 'v4.15', 'v4.18', 'v4.19']) assert.doesNotThrow(() => assertSupported(scn, kernelFor(scn, k)), k);
   const rw = scenario(`
@@ -202,7 +202,7 @@ threads:
     - fsync: {file: a}
     - msync: {map: m}
 `);
-  assert.throws(() => assertSupported(rw, kernelFor(rw, 'v4.7')), /a write of several pages on xfs is not modelled yet under v4\.7[\s\S]*a read with a mapping as the user buffer on xfs/);
+  assert.throws(() => assertSupported(rw, kernelFor(rw, 'v4.7')), (e: Error) => /a write of several pages on xfs is not modelled yet under v4\.7/.test(e.message) && !/user buffer/.test(e.message));
   for (const k of ['v4.9', 'v4.10', 'v4.19']) assert.doesNotThrow(() => assertSupported(rw, kernelFor(rw, k)), k);
   const sync = scenario(`
 name: s

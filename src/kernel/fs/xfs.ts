@@ -639,8 +639,10 @@ export function* xfsFileReadIter(k: KernelState, inode: Inode, page: number, io:
 
 // fs/xfs/xfs_file.c xfs_file_write_iter() for a DAX inode, v4.6–v4.7.
 /** write(2) of one page on an XFS DAX file (xfs_file_write_iter(), v4.6–v4.7): `ok`, `short` or an errno word. */
-export function* xfsFileWriteIter(k: KernelState, inode: Inode, page: number, value: PageValue, ev: OpEvent): Generator<void, RwResult, void> {
-  const io: Io = { ev, value, read: 0, record: null };
+// A `from:` user buffer is read by the copy inside dax_do_io() (rw.ts), faulting its page in
+// under the XFS iolock (IOLOCK -> MMAPLOCK, the documented order).
+export function* xfsFileWriteIter(k: KernelState, inode: Inode, page: number, value: PageValue, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
+  const io: Io = { ev, value, read: 0, record: null, user };
   const ret = yield* xfsFileDioAioWrite(k, inode, page, io);
   if (io.record !== null) io.record.end = k.sim.step;
   if (ret < 0) return errWord(ret);
@@ -649,10 +651,13 @@ export function* xfsFileWriteIter(k: KernelState, inode: Inode, page: number, va
 
 // fs/xfs/xfs_file.c xfs_file_read_iter() for a DAX inode, v4.6–v4.7.
 /** read(2) of one page on an XFS DAX file, v4.6–v4.7: the value, `EOF` or an errno word. */
-export function* xfsFileRead(k: KernelState, inode: Inode, page: number, ev: OpEvent): Generator<void, RwResult, void> {
-  const io: Io = { ev, value: null, read: 0, record: null };
+export function* xfsFileRead(k: KernelState, inode: Inode, page: number, ev: OpEvent, user?: UserCopy): Generator<void, RwResult, void> {
+  const io: Io = { ev, value: null, read: 0, record: null, user };
   const ret = yield* xfsFileReadIter(k, inode, page, io);
-  if (ret < 0) return errWord(ret);
+  if (ret < 0) {
+    ev.readStep = 0; // no data returned (e.g. the copy to the user buffer faulted)
+    return errWord(ret);
+  }
   return ret === 0 ? 'EOF' : io.read;
 }
 
