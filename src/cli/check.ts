@@ -27,6 +27,8 @@ export interface CheckOpts extends ReportOpts {
   /** a regression corpus directory to replay (fuzz --save-failures) */
   corpus?: string;
   maxSteps?: number;
+  /** DPOR's execution budget before falling back to sampling (default CHECK_EXPLORE_BUDGET) */
+  maxExecutions?: number;
 }
 
 export interface PairResult {
@@ -70,17 +72,17 @@ export function scenarioFiles(paths: readonly string[]): string[] {
   return out;
 }
 
-/** Executions `check` lets DPOR take before it falls back to sampling. */
-export const CHECK_EXPLORE_BUDGET = 10_000;
+/** Executions `check` lets DPOR take before it falls back to sampling (--max-executions). */
+export const CHECK_EXPLORE_BUDGET = 50_000;
 
 /**
  * One verdict: proved by exhaustive DPOR exploration when the reduced space is
- * small enough (CHECK_EXPLORE_BUDGET executions), else sampled with `runs` seeds.
+ * small enough (`budget` executions), else sampled with `runs` seeds.
  */
-export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' | string[], runs: number, maxSteps?: number, tryExplore = true): PairResult {
+export function checkPair(scn: Scenario, kernelName: string, expected: 'clean' | string[], runs: number, maxSteps?: number, tryExplore = true, budget = CHECK_EXPLORE_BUDGET): PairResult {
   const want = new Set(expected === 'clean' ? [] : expected);
   if (tryExplore) {
-    const x = exploreScenario(scn, { kernel: kernelName, maxExecutions: CHECK_EXPLORE_BUDGET });
+    const x = exploreScenario(scn, { kernel: kernelName, maxExecutions: budget });
     if (x.complete) {
       const seen = new Map<string, number | null>(x.violations.map((v) => [v.id, null]));
       const bad = x.violations.find((v) => !want.has(v.id));
@@ -203,7 +205,7 @@ export function checkCommand(paths: readonly string[], opts: CheckOpts, io: Io):
       continue;
     }
     for (const e of scn.expect) {
-      const r = checkPair(scn, e.kernel, e.verdict, opts.runs, opts.maxSteps, opts.explore !== false);
+      const r = checkPair(scn, e.kernel, e.verdict, opts.runs, opts.maxSteps, opts.explore !== false, opts.maxExecutions);
       // The first disagreeing schedule is replayed with its trace recorded, for the reports.
       const failing = r.failing === null ? null : { seed: r.failing.seed, result: runScenario(scn, { kernel: r.kernel, schedule: r.failing.schedule, record: true, maxSteps: opts.maxSteps }) };
       const c = verdictCase(scn, e, { kernel: r.kernel, expected: r.expected, seen: r.seen, schedules: r.schedules, exploration: r.exploration, failing }, name(scn, e.kernel));

@@ -79,6 +79,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option('--corpus <dir>', 'also replay the regression corpus in this directory (fuzz --save-failures)')
     .addOption(new Option('--runs <n>', 'random schedules per scenario and kernel, where exhaustive exploration does not finish').argParser(parseCount('--runs', 10_000_000)).default(1000))
     .option('--no-explore', 'always sample random schedules instead of trying exhaustive DPOR exploration first')
+    .addOption(new Option('--max-executions <n>', 'DPOR executions per scenario and kernel before falling back to sampling').argParser(parseCount('--max-executions', 1_000_000_000)).default(50_000))
     .addOption(reporter())
     .addOption(reporterOut())
     .addOption(maxSteps())
