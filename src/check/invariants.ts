@@ -5,14 +5,15 @@
 import type { Sim } from '../sim/engine.js';
 import type { Kernel, OpEvent } from '../kernel/kernel.js';
 import type { KernelHooks, KernelState, WriteRecord } from '../kernel/state.js';
-import { exitMmap, type Pte, type Vma } from '../kernel/pagetable.js';
+import { HPAGE_PMD_NR, PMD_ORDER, exitMmap, type Pte, type Vma } from '../kernel/pagetable.js';
+import type { Owner } from '../kernel/pmem.js';
 import { pageRefCount } from '../kernel/gup.js';
 import { journalCrash } from '../kernel/journal.js';
 import type { FinalSpec, PageValue } from '../scenario/types.js';
 
 export const INVARIANTS: ReadonlyArray<{ id: string; promise: string; checked: boolean }> = [
   { id: 'fault-sigbus', promise: 'a fault, load or store inside i_size failed (SIGBUS/EIO/OOM) with no poison and no truncation below it', checked: true },
-  { id: 'stale-mapping', promise: 'a page-table entry maps a block the file no longer owns at that offset', checked: true },
+  { id: 'stale-mapping', promise: 'a page-table entry (a PTE or a DAX PMD) maps a block the file no longer owns at that offset', checked: true },
   { id: 'dma-after-free', promise: 'a DMA or pinned access hit a block that was freed or given to another file', checked: true },
   { id: 'stale-data', promise: 'a load or read returned data that was never written at that file offset (another file\'s, or an unzeroed block\'s)', checked: true },
   { id: 'stale-read', promise: 'a load or read returned an older value than a write or store that completed before it started', checked: true },
@@ -53,6 +54,17 @@ export function checkers(k: KernelState): KernelHooks {
         const [vmaName, pageStr] = key.split(':') as [string, string];
         checkPte(k, k.vmas.get(vmaName)!, Number(pageStr), { kind: 'pfn', block: b.nr, write: false, dirty: false });
       }
+      // a DAX PMD counts as a mapper of each of its 512 blocks
+      for (const m of k.pmem.pmdMappersOf(b.nr)) checkPmdBlock(k, m.key, m.file, m.page + (b.nr - m.block), b.nr, b.owner);
+    },
+    pmdInstalled: (vma, index, pmd) => {
+      // the owners of all 512 blocks, without 512 footprints: every owner change reads the
+      // group's PMD rmap, which the install wrote (Pmem.pmdMapAdd()), so the two are ordered
+      const key = `${vma.name}:pmd${index}`;
+      const first = index << PMD_ORDER;
+      for (let i = 0; i < HPAGE_PMD_NR; i++) {
+        if (!checkPmdBlock(k, key, vma.mapping.file, first + i, pmd.block + i, k.pmem.peekOwner(pmd.block + i))) break;
+      }
     },
     cowCopied: (vma, page, value) => checkCowCopy(k, vma, page, value),
     pageCacheDeleted: (page) => {
@@ -74,6 +86,18 @@ function checkPte(k: KernelState, vma: Vma, page: number, pte: Pte): void {
   } else if (pte.kind === 'page' && pte.page.mapping !== vma.mapping) {
     k.sim.violate('stale-mapping', `${vma.name}:${page} maps ${pte.page.label}, which was removed from ${vma.mapping.file}'s page cache`, `${vma.name}:${page}:p${pte.page.id}`);
   }
+}
+
+/**
+ * stale-mapping for a DAX PMD (`vma:pmd<index>`): its block `nr` must belong to the
+ * file page it maps. Reported once per PMD. False if it does not.
+ */
+function checkPmdBlock(k: KernelState, key: string, file: string, page: number, nr: number, owner: Owner | null): boolean {
+  if (owner !== null && owner.file === file && owner.page === page) return true;
+  const now = owner === null ? 'free' : `owned by ${owner.file}:${owner.page}`;
+  const [vmaName, pmdName] = key.split(':') as [string, string];
+  k.sim.violate('stale-mapping', `${vmaName} ${pmdName.replace('pmd', 'pmd ')} (a DAX PMD) maps blk ${nr} as ${file}:${page}, which is ${now}`, key);
+  return false;
 }
 
 /** Results that are not data (a load returns data or one of these). */

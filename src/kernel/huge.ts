@@ -15,8 +15,7 @@
 //
 // Not modelled: PUD faults; COW (private mappings fall back before any PMD
 // work, as the code does, and the PTE path refuses them); the PMD colour check
-// (v4.13+); stale-mapping
-// checks of PMD mappings (a zap of the 2 MiB range removes them); the data a
+// (v4.13+); the data a
 // PTE written through pte_offset_map() of a huge pmd corrupts (pagetable.ts).
 // fsync/msync of 2 MiB entries and the write-protection of DAX PMDs by
 // dax_mapping_entry_mkclean() (f729c8c9b24f) are in writeback.ts.
@@ -28,7 +27,7 @@ import {
   describeEntry, errName, type AddressSpace,
 } from './mapping.js';
 import {
-  HPAGE_PMD_NR, PMD_ORDER, describePmd, pteAlloc, setHugePmd, splitHugePmd, type Pmd, type Vma,
+  HPAGE_PMD_NR, PMD_ORDER, describePmd, hugePmdUnmapped, pteAlloc, setHugePmd, splitHugePmd, type Pmd, type Vma,
 } from './pagetable.js';
 import { truncatePagecacheRange } from './truncate.js';
 import { bdevDirectAccessRange } from './media.js';
@@ -95,6 +94,7 @@ export function pmdUnstable(k: KernelState, vma: Vma, index: number, caller: str
     // mm/pgtable-generic.c pmd_clear_bad(): pmd_ERROR(*pmd); pmd_clear(pmd) (no lock, no TLB flush)
     k.sim.violate('kernel-warn', `mm/pgtable-generic.c: bad pmd (${describePmd(pmd)} of ${vma.name} pmd ${index}, from pmd_trans_unstable() in ${caller}()); pmd_clear_bad() clears it`, `bad-pmd:${vma.name}:${index}`);
     lvl.pmds.delete(index);
+    hugePmdUnmapped(k, vma, index, pmd);
     return true;
   }
   return false;

@@ -328,7 +328,25 @@ export function setHugePmd(k: KernelState, vma: Vma, index: number, pmd: Pmd): v
     }
     if (k.sim.rec) k.sim.log(`set_pmd_at(${vma.name} pmd ${index}) over a page table: the PTE page is leaked`);
   }
+  if (old !== undefined) hugePmdUnmapped(k, vma, index, old);
   lvl.pmds.set(index, pmd);
+  if (pmd.kind === 'devmap') {
+    k.pmem.pmdMapAdd({ key: pmdKey(vma, index), file: vma.mapping.file, page: index << PMD_ORDER, block: pmd.block });
+    k.hooks.pmdInstalled?.(vma, index, pmd);
+  }
+}
+
+function pmdKey(vma: Vma, index: number): string {
+  return `${vma.name}:pmd${index}`;
+}
+
+/**
+ * The checkers' PMD reverse map when a huge pmd goes away (zapped, split, cleared as
+ * bad, or replaced): a DAX PMD stops counting as a mapper of its 512 blocks; the
+ * huge zero page maps no file block. Caller changes *pmd in the same step.
+ */
+export function hugePmdUnmapped(k: KernelState, vma: Vma, index: number, old: Pmd): void {
+  if (old.kind === 'devmap') k.pmem.pmdMapRemove(pmdKey(vma, index), old.block);
 }
 
 // mm/huge_memory.c zap_huge_pmd() / __split_huge_pmd_locked(), v4.6–v4.19, for a DAX pmd.
@@ -338,6 +356,7 @@ export function clearHugePmd(k: KernelState, vma: Vma, index: number): void {
   const old = lvl.pmds.get(index);
   if (old === undefined || old.kind === 'table') return;
   lvl.pmds.delete(index);
+  hugePmdUnmapped(k, vma, index, old);
   if (k.sim.rec) k.sim.log(`zap ${vma.name} pmd ${index} (${describePmd(old)})`);
 }
 

@@ -43,7 +43,7 @@ export class Block {
    * model keeps one state for "the media is poisoned" and "the driver knows it".
    */
   private _bad = false;
-  /** PTEs that map it, as `vma:page` (the reverse map the stale-mapping check reads) */
+  /** PTEs that map it, as `vma:page` (the reverse map the stale-mapping check reads; DAX PMDs: Pmem.pmdMappersOf()) */
   readonly mappers = new Set<string>();
   constructor(sim: Sim, nr: number, obj: number) {
     this.sim = sim;
@@ -125,6 +125,19 @@ export class Block {
   }
 }
 
+/** Blocks per 2 MiB group (HPAGE_PMD_NR): a DAX PMD maps one group, 2 MiB-aligned. */
+const PMD_BLOCKS = 512;
+
+/** A DAX PMD (pmd_devmap) that maps the 512 blocks from `block` as `file` pages `page`.. (the PMD rmap). */
+export interface PmdMapper {
+  /** `vma:pmd<index>` */
+  readonly key: string;
+  readonly file: string;
+  /** the file page the PMD's first block stands for */
+  readonly page: number;
+  readonly block: number;
+}
+
 export class Pmem {
   /** how many blocks the namespace has */
   readonly count: number;
@@ -138,12 +151,47 @@ export class Pmem {
    * free, clean, not poisoned and holds `stale@<nr>`, as a made one starts.
    */
   private readonly made: (Block | undefined)[];
+  /**
+   * The PMD reverse map, per 2 MiB group of blocks: the DAX PMDs that map the
+   * group. A PMD counts as a mapper of each of its 512 blocks (pmdMappersOf()),
+   * without 512 entries: each group is one shared object, written when a PMD
+   * starts or stops mapping it and read by every owner change of one of its
+   * blocks (the stale-mapping check), so the two are ordered in every
+   * reordering while owner changes stay independent of each other.
+   */
+  private readonly pmdRmap: (Map<string, PmdMapper> | undefined)[];
+  private readonly pmdBase: number;
   constructor(sim: Sim, count: number) {
     this.sim = sim;
     this.count = count;
     this.base = sim.obj(count + 1);
     this.made = new Array<Block | undefined>(count);
     this.allocObj = this.base + count;
+    const groups = Math.ceil(count / PMD_BLOCKS);
+    this.pmdBase = sim.obj(Math.max(groups, 1));
+    this.pmdRmap = new Array<Map<string, PmdMapper> | undefined>(groups);
+  }
+  /** A DAX PMD starts mapping its 512 blocks (set_pmd_at() of a devmap pmd). */
+  pmdMapAdd(m: PmdMapper): void {
+    for (let g = Math.floor(m.block / PMD_BLOCKS); g <= Math.floor((m.block + PMD_BLOCKS - 1) / PMD_BLOCKS); g++) {
+      this.sim.touch(this.pmdBase + g, true);
+      (this.pmdRmap[g] ??= new Map()).set(m.key, m);
+    }
+  }
+  /** The DAX PMD `key` that mapped the 512 blocks from `block` no longer does (zapped, split, overwritten). */
+  pmdMapRemove(key: string, block: number): void {
+    for (let g = Math.floor(block / PMD_BLOCKS); g <= Math.floor((block + PMD_BLOCKS - 1) / PMD_BLOCKS); g++) {
+      this.sim.touch(this.pmdBase + g, true);
+      this.pmdRmap[g]?.delete(key);
+    }
+  }
+  /** The DAX PMDs that map block `nr`, in key order (reads the block's group). */
+  pmdMappersOf(nr: number): PmdMapper[] {
+    const g = Math.floor(nr / PMD_BLOCKS);
+    this.sim.touch(this.pmdBase + g, false);
+    const m = this.pmdRmap[g];
+    if (m === undefined || m.size === 0) return [];
+    return [...m.values()].filter((x) => nr >= x.block && nr < x.block + PMD_BLOCKS).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
   block(nr: number): Block {
     if (!(nr >= 0 && nr < this.count)) throw new Error(`pmem: no block ${nr}`);

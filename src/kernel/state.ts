@@ -6,7 +6,7 @@ import type { FsName, PageValue } from '../scenario/types.js';
 import { AddressSpace, type EntryKey, type HolePage } from './mapping.js';
 import { HashedWaitTable } from '../sim/waitqueue.js';
 import { SharedIntMap } from '../sim/shared.js';
-import type { Pte, Vma } from './pagetable.js';
+import type { Pmd, Pte, Vma } from './pagetable.js';
 import { Pmem, type Block } from './pmem.js';
 import type { OpEvent } from './kernel.js';
 import type { Flags } from './versions.js';
@@ -76,6 +76,8 @@ export interface KernelHooks {
   pteInstalled(vma: Vma, page: number, pte: Pte): void;
   blockOwnerChanged(b: Block): void;
   pageCacheDeleted(page: HolePage): void;
+  /** a DAX PMD (set_pmd_at() of a devmap pmd) now maps the 512 blocks from pmd.block as the VMA's PMD `index` */
+  pmdInstalled?(vma: Vma, index: number, pmd: Pmd & { kind: 'devmap' }): void;
   /** a COW fault copied `value` from the file's block at (vma's file, page) into a private page */
   cowCopied?(vma: Vma, page: number, value: PageValue): void;
 }
