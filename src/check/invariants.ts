@@ -7,7 +7,7 @@ import type { Kernel, OpEvent } from '../kernel/kernel.js';
 import type { KernelHooks, KernelState, WriteRecord } from '../kernel/state.js';
 import { HPAGE_PMD_NR, PMD_ORDER, exitMmap, type Pte, type Vma } from '../kernel/pagetable.js';
 import type { Owner } from '../kernel/pmem.js';
-import { pageRefCount } from '../kernel/gup.js';
+import { pinnedRefCount } from '../kernel/gup.js';
 import { journalCrash } from '../kernel/journal.js';
 import type { FinalSpec, PageValue } from '../scenario/types.js';
 
@@ -46,7 +46,8 @@ export function checkers(k: KernelState): KernelHooks {
     pteInstalled: (vma, page, pte) => checkPte(k, vma, page, pte),
     blockOwnerChanged: (b) => {
       // a block freed while a pin still references its page (nothing waits for pins before v4.18)
-      const refs = pageRefCount(k, b.nr);
+      // (a reference gup-fast takes back after a failed re-check is not a pin: pinnedRefCount())
+      const refs = pinnedRefCount(k, b.nr);
       if (b.owner === null && refs > 1) {
         k.sim.violate('refcount', `blk ${b.nr} is freed while its page is still referenced (page refcount ${refs}, idle at 1)`, `freed-busy:${b.nr}`);
       }

@@ -9,8 +9,9 @@
 // id 24324988927; insert_pfn() with mkwrite as Jan Kara's 2018 fix found it,
 // store id 34596280142 (its `-` lines), and the v4.14 posting, 38283011035.
 //
-// Not modelled: PMD entries (dax_entry_size() PMD_SIZE, the 512 pfns of one),
-// CONFIG_FS_DAX_LIMITED, page->index beyond what the checks read.
+// PMD entries (dax_entry_size() PMD_SIZE) are (dis)associated and scanned over
+// their 512 pfns (v4.18+ profiles, notes/kernel-pmd-v4.14plus.md).
+// Not modelled: CONFIG_FS_DAX_LIMITED, page->index beyond what the checks read.
 import type { Sim } from '../sim/engine.js';
 import { EBUSY, errName, type AddressSpace, type DaxEntry } from './mapping.js';
 import { pageRefCount, pinState } from './gup.js';
@@ -33,43 +34,54 @@ export function daxEntrySize(e: DaxEntry): number {
 }
 
 // fs/dax.c dax_associate_entry(), v4.17–v4.19 (d2c997c0f145): for every pfn of the entry
-// (for_each_mapped_pfn: none for ZERO/EMPTY), WARN_ON_ONCE(page->mapping), then set
-// page->mapping and page->index. Caller holds tree_lock (xa_lock_irq).
+// (for_each_mapped_pfn: none for ZERO/EMPTY, 512 for a PMD entry), WARN_ON_ONCE(page->mapping),
+// then set page->mapping and page->index (from the index of the entry's first page:
+// linear_page_index(vma, address & ~(size - 1))). Caller holds tree_lock (xa_lock_irq).
 export function daxAssociateEntry(k: KernelState, e: DaxEntry, mapping: AddressSpace, index: number): void {
-  if (daxEntrySize(e) === 0 || e.block === null) return;
-  if (daxEntrySize(e) !== 1) throw new Error('model: dax_associate_entry() of a PMD entry; PMD entries are not modelled');
+  const size = daxEntrySize(e);
+  if (size === 0 || e.block === null) return;
   const assoc = pinState(k).assoc;
-  const old = assoc.get(e.block);
-  if (old !== undefined) {
-    k.sim.violate('kernel-warn', `WARN_ON_ONCE(page->mapping) in dax_associate_entry(): the page of blk ${e.block} still belongs to ${old.file}:${old.index}`, `assoc:${e.block}`);
+  const first = index & ~(size - 1);
+  for (let i = 0; i < size; i++) {
+    const block = e.block + i;
+    const old = assoc.get(block);
+    if (old !== undefined) {
+      k.sim.violate('kernel-warn', `WARN_ON_ONCE(page->mapping) in dax_associate_entry(): the page of blk ${block} still belongs to ${old.file}:${old.index}`, `assoc:${block}`);
+    }
+    assoc.set(block, { file: mapping.file, index: first + i });
   }
-  assoc.set(e.block, { file: mapping.file, index });
 }
 
 // fs/dax.c dax_disassociate_entry(), v4.17–v4.19 (d2c997c0f145): for every pfn of the
-// entry, WARN_ON_ONCE(trunc && page_ref_count(page) > 1) (truncate or punch collides
-// with a pinned page), WARN_ON_ONCE(page->mapping && page->mapping != mapping), then
-// clear page->mapping/index. Caller holds tree_lock.
+// entry (512 for a PMD entry), WARN_ON_ONCE(trunc && page_ref_count(page) > 1) (truncate or
+// punch collides with a pinned page), WARN_ON_ONCE(page->mapping && page->mapping !=
+// mapping), then clear page->mapping/index. Caller holds tree_lock.
 export function daxDisassociateEntry(k: KernelState, e: DaxEntry, mapping: AddressSpace, trunc: boolean): void {
-  if (daxEntrySize(e) === 0 || e.block === null) return;
-  if (daxEntrySize(e) !== 1) throw new Error('model: dax_disassociate_entry() of a PMD entry; PMD entries are not modelled');
-  const refs = pageRefCount(k, e.block);
-  if (trunc && refs > 1) {
-    k.sim.violate('kernel-warn', `WARN_ON_ONCE(trunc && page_ref_count(page) > 1) in dax_disassociate_entry(): ${mapping.file}'s entry for blk ${e.block} is deleted while its page is referenced (refcount ${refs})`, `disassoc-busy:${e.block}`);
-  }
+  const size = daxEntrySize(e);
+  if (size === 0 || e.block === null) return;
   const assoc = pinState(k).assoc;
-  const cur = assoc.get(e.block);
-  if (cur !== undefined && cur.file !== mapping.file) {
-    k.sim.violate('kernel-warn', `WARN_ON_ONCE(page->mapping && page->mapping != mapping) in dax_disassociate_entry(): blk ${e.block} belongs to ${cur.file}`, `disassoc-other:${e.block}`);
+  for (let i = 0; i < size; i++) {
+    const block = e.block + i;
+    const refs = pageRefCount(k, block);
+    if (trunc && refs > 1) {
+      k.sim.violate('kernel-warn', `WARN_ON_ONCE(trunc && page_ref_count(page) > 1) in dax_disassociate_entry(): ${mapping.file}'s entry for blk ${block} is deleted while its page is referenced (refcount ${refs})`, `disassoc-busy:${block}`);
+    }
+    const cur = assoc.get(block);
+    if (cur !== undefined && cur.file !== mapping.file) {
+      k.sim.violate('kernel-warn', `WARN_ON_ONCE(page->mapping && page->mapping != mapping) in dax_disassociate_entry(): blk ${block} belongs to ${cur.file}`, `disassoc-other:${block}`);
+    }
+    assoc.delete(block);
   }
-  assoc.delete(e.block);
 }
 
-// fs/dax.c dax_busy_page(), v4.18–v4.19 (5fac7408d828): the first page of the entry
-// whose refcount is above 1 (null for ZERO/EMPTY entries, which map no pfn).
+// fs/dax.c dax_busy_page(), v4.18–v4.19 (5fac7408d828): the first page of the entry (of
+// its 512 for a PMD entry) whose refcount is above 1 (null for ZERO/EMPTY entries, which
+// map no pfn).
 export function daxBusyPage(k: KernelState, e: DaxEntry): number | null {
-  if (daxEntrySize(e) === 0 || e.block === null) return null;
-  return pageRefCount(k, e.block) > 1 ? e.block : null;
+  const size = daxEntrySize(e);
+  if (size === 0 || e.block === null) return null;
+  for (let i = 0; i < size; i++) if (pageRefCount(k, e.block + i) > 1) return e.block + i;
+  return null;
 }
 
 // mm/memory.c insert_pfn(vma, addr, pfn, prot, mkwrite = true) via vm_insert_mixed_mkwrite(),

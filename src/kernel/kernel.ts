@@ -110,8 +110,9 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (scn.fs === 'xfs' && !flags.dax_entry_lock) say(f.pos, `huge: true on xfs under ${profile} (${f.name})`);
     else if (scn.fs !== 'ext4' && scn.fs !== 'xfs') say(f.pos, `huge: true on ${scn.fs} (${f.name})`);
     if (f.unwritten.length) say(f.pos, `unwritten extents in a huge file (${f.name})`);
-    // v4.14+: 4k zero-page entries (91d25ba8a6b0) and, from v4.17, page association of 2 MiB entries are not modelled with PMDs
-    if (flags.dax_zero_page_holes) say(f.pos, `huge: true under ${profile} (${f.name}; the PMD paths are modelled to v4.12)`);
+    // v4.15+ MAP_SYNC: the PMD half of a synchronous fault (VM_FAULT_NEEDDSYNC from dax_iomap_pmd_fault(),
+    // dax_finish_sync_fault(PE_SIZE_PMD): a 2 MiB fsync, dax_insert_pfn_mkwrite() of a PMD) is not modelled
+    if (flags.dax_map_sync) for (const m of scn.maps) if (m.file === f.name && m.sync) say(m.pos, `a MAP_SYNC mapping of a huge file (${m.name}; the synchronous PMD fault is not modelled)`);
   }
   for (const b of scn.badblocks) {
     const f = scn.files.find((x) => x.name === b.file);
@@ -134,10 +135,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       const file = 'map' in op ? scn.maps.find((m) => m.name === op.map)?.file : 'file' in op ? op.file : undefined;
       // XFS PMD write faults: xfs_file_iomap_begin() allocates the 2 MiB hole (fs/xfs.ts) from v4.9
       // fsync/msync on huge files: writeback.ts flushes 2 MiB entries and, from v4.10 (f729c8c9b24f), write-protects
-      // DAX PMDs; poison/clear: a PMD fault over a known bad block falls back (huge.ts), a PMD load of one is a machine check
-      if (file !== undefined && hugeFiles.has(file) && op.kind === 'pin') {
-        say(op.pos, `the ${op.kind} op on a huge file (${file}; PMD mappings and 2 MiB entries are not modelled there)`);
-      }
+      // DAX PMDs; poison/clear: a PMD fault over a known bad block falls back (huge.ts), a PMD load of one is a machine check;
+      // pins: follow_devmap_pmd() and gup-fast's __gup_device_huge_pmd() (gup.ts); dma and unpin follow
       if (op.kind === 'pin' && op.fast) {
         // FOLL_LONGTERM in gup-fast is v5.2 (races-and-design.md 1.36); v4.x has no such call
         if (op.longterm) say(op.pos, 'a long-term pin through get_user_pages_fast() (pin with fast and longterm; FOLL_LONGTERM in gup-fast is v5.2)');
@@ -229,7 +228,7 @@ export class Kernel {
     this.k.partitionMisaligned = (scn.partitionOffset ?? 0) % 4096 !== 0;
     if (this.k.partitionMisaligned && flags.bdev_dax_supported_mount_check) this.k.mountError = -22; // -EINVAL
     // pin names get their shared-object keys in the order the scenario writes them
-    tlbState(this.k); // its object id is allocated with the machine's
+    tlbState(this.k).hypercall = scn.tlbFlush === 'hypercall'; // its object id is allocated with the machine's; setup.tlb_flush
     journalOf(this.k); // the setup's files count as committed
     const pins = pinState(this.k);
     for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'pin') pins.key(op.as);

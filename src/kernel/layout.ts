@@ -14,11 +14,11 @@
 // 28201334556, v9 6/9). ___wait_var_event() is include/linux/wait_bit.h
 // (v4.16+, 6b2bb7265f0b) from memory, not re-read.
 import { finishWait, initWaitEntry, prepareToWait, schedule } from '../sim/waitqueue.js';
-import { getUnlockedMappingEntryV49, putUnlockedMappingEntryV49 } from './dax-iomap.js';
+import { daxIsPmdEntry, getUnlockedMappingEntryV49, putUnlockedMappingEntryV49 } from './dax-iomap.js';
 import { daxBusyPage } from './dax-pfn.js';
 import { pageRefCount, varWaitqueue, varWakeFunction, type VarKey } from './gup.js';
 import type { AddressSpace } from './mapping.js';
-import { unmapMappingRange } from './pagetable.js';
+import { HPAGE_PMD_NR, unmapMappingRange } from './pagetable.js';
 import type { Inode, KernelState } from './state.js';
 import { lookupEntries } from './truncate.js';
 
@@ -28,7 +28,9 @@ import { lookupEntries } from './truncate.js';
 // the slow path, which blocks on the filesystem lock the caller holds; then walk the
 // entries (pagevec_lookup_entries(), PAGEVEC_SIZE at a time), each looked at under
 // tree_lock after waiting for its entry lock, and return the first page whose refcount
-// is above 1 (dax_busy_page()), or NULL. Returns the page's block.
+// is above 1 (dax_busy_page()), or NULL. Returns the page's block. The next lookup starts
+// one index after the last entry seen; from d7782145e1ad (flag dax_layout_busy_page_pmd_index)
+// 512 after a 2 MiB entry that ends the pagevec (the 4.19.y text, store id 3323916569).
 export function* daxLayoutBusyPage(k: KernelState, mapping: AddressSpace): Generator<void, number | null, void> {
   const sim = k.sim;
   yield; // mapping_mapped(): i_mmap is not empty (the scenario's maps never go away)
@@ -43,7 +45,9 @@ export function* daxLayoutBusyPage(k: KernelState, mapping: AddressSpace): Gener
     const pvec = yield* lookupEntries(k, mapping, index, Number.MAX_SAFE_INTEGER);
     if (pvec.length === 0) break;
     let page: number | null = null;
-    for (const [i, ent] of pvec) {
+    let nrPages = 1;
+    for (let j = 0; j < pvec.length; j++) {
+      const [i, ent] = pvec[j]!;
       index = i;
       if (ent.kind !== 'dax') {
         sim.violate('kernel-warn', `WARN_ON_ONCE(!radix_tree_exceptional_entry(pvec_ent)) in dax_layout_busy_page(): ${mapping.file}:${i} holds ${ent.label}`, `busy-page-exc:${mapping.file}:${i}`);
@@ -51,12 +55,17 @@ export function* daxLayoutBusyPage(k: KernelState, mapping: AddressSpace): Gener
       }
       yield* mapping.treeLock.lock(sim);
       const entry = yield* getUnlockedMappingEntryV49(k, mapping, i);
-      if (entry !== undefined && entry.kind === 'dax') page = daxBusyPage(k, entry);
+      if (entry !== undefined && entry.kind === 'dax') {
+        page = daxBusyPage(k, entry);
+        // d7782145e1ad: "Account for multi-order entries at the end of the pagevec."
+        if (k.flags.dax_layout_busy_page_pmd_index && j + 1 >= pvec.length) nrPages = daxIsPmdEntry(entry) ? HPAGE_PMD_NR : 1;
+      }
       putUnlockedMappingEntryV49(k, mapping, i, entry);
       mapping.treeLock.unlock(sim);
       if (page !== null) break;
     }
-    index++; // nr_pages = 1: PTE entries only
+    // before d7782145e1ad: index++, and a 2 MiB entry is found again from its next index
+    index += nrPages;
     if (page !== null) {
       if (sim.rec) sim.log(`dax_layout_busy_page(${mapping.file}) -> page of blk ${page} (refcount ${pageRefCount(k, page)})`);
       return page;

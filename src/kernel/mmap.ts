@@ -23,14 +23,14 @@ export function* vmMunmap(k: KernelState, vma: Vma): Generator<void, number, voi
   // detach_vmas_to_be_unmapped()
   vma.unmapped = true;
   // unmap_region(): unmap_vmas() -> zap_pmd_range() (huge PMDs of a huge file's VMA) -> zap_pte_range()
-  yield* zapVmaHugePmds(k, vma);
+  const zappedPmds = yield* zapVmaHugePmds(k, vma);
   yield* vma.ptl.lock(sim);
   const zapped = [...vma.ptes.keys()].sort((a, b) => a - b);
   for (const page of zapped) clearPte(k, vma, page);
   if (sim.rec) sim.log(`munmap ${vma.name}: zap ${zapped.length ? zapped.join(',') : 'nothing'}`);
   vma.ptl.unlock(sim);
   // tlb_finish_mmu(): the x86 TLB flush waits for CPUs with interrupts off (gup-fast), tlb.ts
-  if (zapped.length > 0) yield* flushTlbMmRange(k);
+  if (zapped.length > 0 || zappedPmds > 0) yield* flushTlbMmRange(k);
   // free_pgtables(): the page tables of a huge file's VMA (nr_ptes), then unlink_file_vma()
   freePgtables(k, vma);
   const mapping = vma.mapping;

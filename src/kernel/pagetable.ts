@@ -158,7 +158,7 @@ export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first:
   if (sim.rec) sim.log(`unmap_mapping_range(${mapping.file}:${first}${nr === 0 ? '-' : nr > 1 ? `-${first + nr - 1}` : ''}${evenCows ? ', even_cows' : ''})`);
   const last = nr === 0 ? Number.MAX_SAFE_INTEGER : first + nr - 1;
   for (const vma of mapping.iMmap) {
-    if (vma.pmd !== null) yield* zapHugePmds(k, vma, first, last);
+    const zappedPmds = vma.pmd !== null ? yield* zapHugePmds(k, vma, first, last) : 0;
     yield* vma.ptl.lock(sim);
     const zapped: number[] = [];
     for (const page of vma.ptes.keys()) {
@@ -170,8 +170,9 @@ export function* unmapMappingRange(k: KernelState, mapping: AddressSpace, first:
     }
     if (zapped.length > 0 && sim.rec) sim.log(`zap ${vma.name}:${zapped.join(',')}`);
     vma.ptl.unlock(sim);
-    // tlb_finish_mmu(): an x86 TLB flush waits for CPUs with interrupts off (gup-fast), tlb.ts
-    if (zapped.length > 0) yield* flushTlbMmRange(k);
+    // tlb_finish_mmu(): an x86 TLB flush waits for CPUs with interrupts off (gup-fast), tlb.ts;
+    // zapped huge PMDs are flushed by the same tlb_finish_mmu() (zap_huge_pmd() -> tlb_remove_pmd_tlb_entry())
+    if (zapped.length > 0 || zappedPmds > 0) yield* flushTlbMmRange(k);
   }
   mapping.iMmapRwsem.upWrite(sim);
 }
@@ -377,8 +378,9 @@ export function* splitHugePmd(k: KernelState, vma: Vma, page: number): Generator
 
 // mm/memory.c zap_pmd_range(), v4.6–v4.19, the huge-pmd branch only.
 /** zap_pmd_range() of [first, last] in a VMA with a PMD level: huge PMDs in the range are zapped or split (both clear them for DAX). */
-function* zapHugePmds(k: KernelState, vma: Vma, first: number, last: number): Generator<void, void, void> {
+function* zapHugePmds(k: KernelState, vma: Vma, first: number, last: number): Generator<void, number, void> {
   const lvl = vma.pmd!;
+  let zapped = 0;
   for (const i of lvl.pmds.keys()) {
     const start = i << PMD_ORDER;
     if (start + HPAGE_PMD_NR - 1 < first || start > last) continue;
@@ -387,12 +389,14 @@ function* zapHugePmds(k: KernelState, vma: Vma, first: number, last: number): Ge
     yield* lvl.lock.lock(k.sim);
     clearHugePmd(k, vma, i);
     lvl.lock.unlock(k.sim);
+    zapped++;
   }
+  return zapped;
 }
 
 /** unmap_vmas() of a whole VMA with a PMD level: its huge PMDs are zapped (zap_huge_pmd()), before its PTEs. */
-export function* zapVmaHugePmds(k: KernelState, vma: Vma): Generator<void, void, void> {
-  if (vma.pmd !== null) yield* zapHugePmds(k, vma, 0, Number.MAX_SAFE_INTEGER);
+export function* zapVmaHugePmds(k: KernelState, vma: Vma): Generator<void, number, void> {
+  return vma.pmd !== null ? yield* zapHugePmds(k, vma, 0, Number.MAX_SAFE_INTEGER) : 0;
 }
 
 // mm/memory.c free_pgtables() -> free_pmd_range() / free_pte_range(), v4.6–v4.19, for a VMA

@@ -272,6 +272,16 @@ export const FLAGS = {
     since: 'v4.18',
     mechanism: 'dax_layout_busy_page() unmaps the whole file and returns the first page of a tree entry whose refcount is above 1; the last put_page() of a filesystem-DAX page calls generic_dax_pagefree() -> wake_up_var(&page->_refcount). XFS calls it in v4.18; ext4 from v4.19 (ext4_break_layouts)',
   },
+  gup_fast_device_huge_recheck: {
+    commit: '"mm: fix __gup_device_huge vs unmap" (Dan Williams, v11 3/7 of the series of 5fac7408d828, store id 30332495843; Fixes: 3565fce3a659, Cc stable; upstream id not verified)',
+    since: 'v4.18',
+    mechanism: 'get_user_pages_fast() on a DAX PMD (__gup_device_huge_pmd()) reads *pmdp again after taking the page references and, if it changed, drops them (undo_dev_pagemap()) and falls back to the slow path; before, the references taken on a PMD read before an unmap were kept, and only an x86 TLB-flush IPI waiting for the interrupts-off walk ordered them before the unmap returned',
+  },
+  dax_layout_busy_page_pmd_index: {
+    commit: 'd7782145e1ad filesystem-dax: Fix dax_layout_busy_page() livelock (id as Liu Bo\'s 4.19 posting cites it, store id 16905682398; Fixes: 5fac7408d828, Cc stable; release not verified, believed v4.20; the 4.19.y copy read, store id 3323916569, has it)',
+    since: 'v4.20',
+    mechanism: 'dax_layout_busy_page() steps past a 2 MiB entry at the end of a pagevec (index += 1 << dax_radix_order(entry)); before, it stepped one index, and the lookup from the next index found the same 2 MiB entry at its head index again, for ever. The v4.19 profile follows the 4.19.y copy, which has the backport',
+  },
   ext4_break_layouts: {
     commit: '430657b6be89 ext4: handle layout changes to pinned DAX mappings',
     since: 'v4.19',
@@ -337,6 +347,8 @@ const V4_6: Flags = {
   gup_fast_generic: false,
   dax_page_association: false,
   dax_layout_busy_page: false,
+  gup_fast_device_huge_recheck: false,
+  dax_layout_busy_page_pmd_index: false,
   ext4_break_layouts: false,
   ext4_dax_io_prezero: false,
   dax_io_no_zeroing: false,
@@ -404,8 +416,10 @@ const V4_12: Flags = {
 const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true, gup_fast_generic: true };
 const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true, xfs_map_sync: true, xfs_pfn_mkwrite_full_fault: true };
 // v4.17's pfn entries and page association (3fe0791c295c, d2c997c0f145) are in the next profile
-const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true, xfs_break_dax_layouts: true };
-const V4_19: Flags = { ...V4_18, ext4_break_layouts: true, memory_failure_dev_pagemap: true };
+// "mm: fix __gup_device_huge vs unmap" is v11 3/7 of the series of 5fac7408d828: both v4.18
+const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true, xfs_break_dax_layouts: true, gup_fast_device_huge_recheck: true };
+// d7782145e1ad (believed v4.20, Cc stable) is in the 4.19.y copy this profile follows
+const V4_19: Flags = { ...V4_18, ext4_break_layouts: true, memory_failure_dev_pagemap: true, dax_layout_busy_page_pmd_index: true };
 
 export const PROFILES: readonly Profile[] = [
   { name: 'v4.6', summary: 'before entry locking: get_block-based __dax_fault, hole pages in the page cache, i_mmap_lock in the fault path', flags: V4_6 },
@@ -438,10 +452,10 @@ export const PROFILES: readonly Profile[] = [
   { name: 'v4.15', summary: 'get_user_pages_longterm() refuses filesystem-DAX VMAs (2bb6d2837083); MAP_SYNC: synchronous write faults commit the journal before mapping (b6fb293f2497, caa51d26f85c)', flags: V4_15 },
   {
     name: 'v4.18',
-    summary: 'pfn entries with page->mapping association and the truncate-vs-busy-page WARN (d2c997c0f145, v4.17); dax_layout_busy_page() and the idle-page wakeup (5fac7408d828), which ext4 does not call yet',
+    summary: 'pfn entries with page->mapping association and the truncate-vs-busy-page WARN (d2c997c0f145, v4.17); dax_layout_busy_page() and the idle-page wakeup (5fac7408d828), which ext4 does not call yet; gup-fast re-checks a DAX PMD after taking its references ("mm: fix __gup_device_huge vs unmap")',
     flags: V4_18,
   },
-  { name: 'v4.19', summary: 'ext4 truncate and hole punch wait for pinned pages to go idle (ext4_break_layouts, 430657b6be89); memory_failure() handles filesystem-DAX pages (6100e34b2526)', flags: V4_19 },
+  { name: 'v4.19', summary: 'ext4 truncate and hole punch wait for pinned pages to go idle (ext4_break_layouts, 430657b6be89); memory_failure() handles filesystem-DAX pages (6100e34b2526); dax_layout_busy_page() steps over 2 MiB entries (d7782145e1ad, as in 4.19.y)', flags: V4_19 },
 ];
 
 export function findProfile(name: string): Profile | undefined {

@@ -23,6 +23,7 @@ import {
   type ResultValue,
   type Scenario,
   type ThreadSpec,
+  type TlbFlushMode,
   type Vocabulary,
 } from './types.js';
 
@@ -41,7 +42,8 @@ export const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const KEBAB_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const TOP_KEYS = ['name', 'description', 'refs', 'kernel', 'fs', 'setup', 'threads', 'final', 'expect'] as const;
-export const SETUP_KEYS = ['files', 'maps', 'badblocks', 'partition_offset'] as const;
+export const SETUP_KEYS = ['files', 'maps', 'badblocks', 'partition_offset', 'tlb_flush'] as const;
+export const TLB_FLUSH_MODES: readonly TlbFlushMode[] = ['ipi', 'hypercall'];
 export const FILE_KEYS = ['pages', 'written', 'unwritten', 'huge'] as const;
 export const MAP_KEYS = ['file', 'private', 'sync', 'readonly'] as const;
 export const BADBLOCK_KEYS = ['file', 'page'] as const;
@@ -924,6 +926,19 @@ class Loader {
       } else if (n !== undefined) {
         sc.partitionOffset = n;
         sc.partitionOffsetPos = po.keyPos;
+      }
+    }
+    const tf = f.get('tlb_flush');
+    if (tf) {
+      const t = this.string(tf);
+      if (t !== undefined) {
+        if ((TLB_FLUSH_MODES as readonly string[]).includes(t)) {
+          sc.tlbFlush = t as TlbFlushMode;
+          sc.tlbFlushPos = tf.keyPos;
+        } else {
+          const dym = didYouMean(t, TLB_FLUSH_MODES);
+          this.err(tf.valuePos, `unknown tlb_flush ${q(t)} (expected one of: ${list(TLB_FLUSH_MODES)})${dym ? `; did you mean '${dym}'?` : ''}`);
+        }
       }
     }
   }

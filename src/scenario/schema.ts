@@ -341,6 +341,11 @@ export function scenarioSchema(vocab: Vocabulary): object {
           multipleOf: 512,
           examples: [0, 512],
         },
+        tlb_flush: {
+          description: 'How remote TLB flushes reach the other CPUs: ipi (default; bare-metal x86: the flusher waits for every CPU, so for a get_user_pages_fast() walk running with interrupts off) or hypercall (a paravirt flush that does not interrupt the other CPUs, as in a Xen PV guest or a Hyper-V guest with the hypercall flush, 2ffd9e33ce4a).',
+          enum: ['ipi', 'hypercall'],
+          default: 'ipi',
+        },
       },
     },
     thread: {

@@ -14,6 +14,9 @@ export type ResultValue = string | number;
 
 export type FsName = 'ext2' | 'ext4' | 'xfs';
 
+/** setup.tlb_flush */
+export type TlbFlushMode = 'ipi' | 'hypercall';
+
 export interface KernelSpec {
   /** Profile name, e.g. `v4.7`. */
   base: string;
@@ -127,6 +130,14 @@ export interface Scenario {
   /** setup.partition_offset: where the filesystem's partition starts on the pmem device, in bytes (a multiple of 512) */
   partitionOffset?: number;
   partitionOffsetPos?: Pos;
+  /**
+   * setup.tlb_flush: how a remote TLB flush reaches the other CPUs. `ipi` (default: bare-metal
+   * x86, smp_call_function_many() waits for every CPU, so for one with interrupts off too) or
+   * `hypercall` (a paravirt flush that does not interrupt the other CPUs: Xen PV, Hyper-V with
+   * HV_X64_REMOTE_TLB_FLUSH_RECOMMENDED, 2ffd9e33ce4a, v4.14).
+   */
+  tlbFlush?: TlbFlushMode;
+  tlbFlushPos?: Pos;
   threads: ThreadSpec[];
   final: FinalSpec | null;
   expect: ExpectEntry[];
