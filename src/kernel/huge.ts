@@ -1,7 +1,11 @@
 // PMD (2 MiB) faults: the PMD level of mm/memory.c's fault dispatch, the huge
 // PMD helpers of mm/huge_memory.c, and the DAX PMD fault handlers of fs/dax.c:
 // the get_block-era __dax_pmd_fault() (v4.6) and dax_iomap_pmd_fault()
-// (v4.9–v4.12; ext4 reaches it from v4.10). The page-table state (pmd none /
+// (v4.9–v4.19; ext4 reaches it from v4.10). What v4.14–v4.19 change around
+// it is elsewhere: 2 MiB zero entries beside 4k ZERO entries (dax-iomap.ts),
+// the page association of a 2 MiB entry's 512 pages (dax-pfn.ts, v4.17 code,
+// v4.18 profile), dax_layout_busy_page() over 2 MiB entries (layout.ts), pins
+// of PMD pages (gup.ts); here only 957ac8c421ad's i_size test (v4.15). The page-table state (pmd none /
 // page table / huge zero page / DAX PMD, the pmd lock, nr_ptes and rss) is in
 // pagetable.ts; multi-order (2 MiB) tree entries in radix-tree.ts; the PMD
 // requests and the PMD downgrade of grab_mapping_entry() in dax-iomap.ts.
@@ -13,9 +17,13 @@
 // postings of e2093926a098 (38003748326) and of "mm: avoid spurious 'bad pmd'
 // warning messages" (37874005091), which quote the mm/memory.c checks.
 //
+// Sources for v4.14–v4.19: notes/kernel-pmd-v4.14plus.md (v4.14 fs/dax.c,
+// 24324988927; 4.19.y, 3323916569).
+//
 // Not modelled: PUD faults; COW (private mappings fall back before any PMD
 // work, as the code does, and the PTE path refuses them); the PMD colour check
-// (v4.13+); the data a
+// (v4.13+, fffa281b48a9 from memory: scenario maps are 2 MiB-aligned, so it
+// always passes); the synchronous (MAP_SYNC) PMD fault of v4.15+ (refused); the data a
 // PTE written through pte_offset_map() of a huge pmd corrupts (pagetable.ts).
 // fsync/msync of 2 MiB entries and the write-protection of DAX PMDs by
 // dax_mapping_entry_mkclean() (f729c8c9b24f) are in writeback.ts.
@@ -315,8 +323,10 @@ function* daxPmdInsertMapping(k: KernelState, vma: Vma, vmf: Vmf, iomap: Iomap, 
   return yield* vmfInsertPfnPmd(k, vma, vmf.pgoff >> PMD_ORDER, block, write);
 }
 
-// fs/dax.c dax_pmd_load_hole(), v4.9–v4.12 (store id 706997388): the entry becomes a 2 MiB
-// huge-zero (HZP) entry first; then under pmd_lock, a pmd that is no longer none falls back
+// fs/dax.c dax_pmd_load_hole(), v4.9–v4.19 (store ids 706997388, 24324988927, 3323916569;
+// the bit is RADIX_DAX_ZERO_PAGE from v4.14, the same bit): the entry becomes a 2 MiB
+// huge-zero entry first (v4.19: its pfn is the huge zero page's, no page association:
+// dax_entry_size() is 0 for a zero entry); then under pmd_lock, a pmd that is no longer none falls back
 // (the HZP entry stays), else the huge zero page is mapped read-only.
 function* daxPmdLoadHole(k: KernelState, vma: Vma, vmf: Vmf, entryp: EntryRef): Generator<void, number, void> {
   const lvl = vma.pmd!;
@@ -335,8 +345,9 @@ function* daxPmdLoadHole(k: KernelState, vma: Vma, vmf: Vmf, entryp: EntryRef): 
   return VM_FAULT_NOPAGE;
 }
 
-// fs/dax.c dax_iomap_pmd_fault(), v4.9–v4.12 (v4.9: 706997388; v4.10 order: 24765410162;
-// v4.12: 1521764). Falls back for a COW write, a PMD outside the VMA or i_size, a failed
+// fs/dax.c dax_iomap_pmd_fault(), v4.9–v4.19 (v4.9: 706997388; v4.10 order: 24765410162;
+// v4.12: 1521764; v4.14: 24324988927; 4.19.y: 3323916569, whose vmf_insert_pfn_pmd(vmf, pfn,
+// write) is a later stable signature). v4.15 (957ac8c421ad): DIV_ROUND_UP(i_size) for max_pgoff. Falls back for a COW write, a PMD outside the VMA or i_size, a failed
 // grab (a 4k entry or hole page in the range: -EEXIST), an extent or hole shorter than
 // 2 MiB; fallback splits the pmd. Order:
 //   v4.9, v4.12 (876f29460cbd): entry lock, ->iomap_begin(PMD_SIZE), install, ->iomap_end(), unlock;
@@ -365,7 +376,10 @@ export function* daxIomapPmdFault(k: KernelState, ops: IomapOps, vma: Vma, vmf0:
   // "If the PMD would extend outside the VMA"
   if (head + HPAGE_PMD_NR > vmaPages(vma)) return yield* done();
   const size = yield* iSizeRead(k, vma);
-  const maxPgoff = size - 1;
+  // v4.9–v4.14: max_pgoff = (i_size_read(inode) - 1) >> PAGE_SHIFT, an unsigned long: ULONG_MAX
+  // for an empty file, so neither test below holds. 957ac8c421ad (v4.15): DIV_ROUND_UP(i_size,
+  // PAGE_SIZE) with >= tests, the same as size - 1 with > for every other size.
+  const maxPgoff = size === 0 && !k.flags.dax_pmd_fault_size_round_up ? Number.MAX_SAFE_INTEGER : size - 1;
   if (head > maxPgoff) {
     if (sim.rec) sim.log(`dax_iomap_pmd_fault: i_size ${size} <= ${head} -> VM_FAULT_SIGBUS`);
     return VM_FAULT_SIGBUS;

@@ -277,6 +277,11 @@ export const FLAGS = {
     since: 'v4.18',
     mechanism: 'get_user_pages_fast() on a DAX PMD (__gup_device_huge_pmd()) reads *pmdp again after taking the page references and, if it changed, drops them (undo_dev_pagemap()) and falls back to the slow path; before, the references taken on a PMD read before an unmap were kept, and only an x86 TLB-flush IPI waiting for the interrupts-off walk ordered them before the unmap returned',
   },
+  dax_pmd_fault_size_round_up: {
+    commit: '957ac8c421ad dax: fix PMD faults on zero-length files (Jeff Moyer, 14 Nov 2017; merged for v4.15 by its date, release not verified in a tree)',
+    since: 'v4.15',
+    mechanism: 'dax_iomap_pmd_fault() computes max_pgoff = DIV_ROUND_UP(i_size, PAGE_SIZE) and tests pgoff >= max_pgoff (SIGBUS) and (pgoff | PG_PMD_COLOUR) >= max_pgoff (fallback); before, max_pgoff = (i_size - 1) >> PAGE_SHIFT in an unsigned long, which for an empty file is ULONG_MAX, so a PMD fault on it neither gets SIGBUS nor falls back',
+  },
   dax_layout_busy_page_pmd_index: {
     commit: 'd7782145e1ad filesystem-dax: Fix dax_layout_busy_page() livelock (id as Liu Bo\'s 4.19 posting cites it, store id 16905682398; Fixes: 5fac7408d828, Cc stable; release not verified, believed v4.20; the 4.19.y copy read, store id 3323916569, has it)',
     since: 'v4.20',
@@ -349,6 +354,7 @@ const V4_6: Flags = {
   dax_layout_busy_page: false,
   gup_fast_device_huge_recheck: false,
   dax_layout_busy_page_pmd_index: false,
+  dax_pmd_fault_size_round_up: false,
   ext4_break_layouts: false,
   ext4_dax_io_prezero: false,
   dax_io_no_zeroing: false,
@@ -414,7 +420,7 @@ const V4_12: Flags = {
 };
 // v4.13's switch of x86 to the generic gup-fast (e585513b76f7) is in the next profile
 const V4_14: Flags = { ...V4_12, dax_zero_page_holes: true, gup_fast_generic: true };
-const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true, xfs_map_sync: true, xfs_pfn_mkwrite_full_fault: true };
+const V4_15: Flags = { ...V4_14, gup_longterm_refuses_fsdax: true, dax_map_sync: true, xfs_map_sync: true, xfs_pfn_mkwrite_full_fault: true, dax_pmd_fault_size_round_up: true };
 // v4.17's pfn entries and page association (3fe0791c295c, d2c997c0f145) are in the next profile
 // "mm: fix __gup_device_huge vs unmap" is v11 3/7 of the series of 5fac7408d828: both v4.18
 const V4_18: Flags = { ...V4_15, dax_page_association: true, dax_layout_busy_page: true, xfs_break_dax_layouts: true, gup_fast_device_huge_recheck: true };

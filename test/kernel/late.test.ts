@@ -305,7 +305,7 @@ threads:
 test('profiles v4.14, v4.15, v4.18 and v4.19 turn on the mechanisms where the commits landed', () => {
   const f = (n: string) => findProfile(n)!.flags;
   assert.deepEqual(f('v4.14'), { ...f('v4.12'), dax_zero_page_holes: true, gup_fast_generic: true });
-  assert.deepEqual(f('v4.15'), { ...f('v4.14'), gup_longterm_refuses_fsdax: true, dax_map_sync: true, xfs_map_sync: true, xfs_pfn_mkwrite_full_fault: true });
+  assert.deepEqual(f('v4.15'), { ...f('v4.14'), gup_longterm_refuses_fsdax: true, dax_map_sync: true, xfs_map_sync: true, xfs_pfn_mkwrite_full_fault: true, dax_pmd_fault_size_round_up: true });
   assert.deepEqual(f('v4.18'), { ...f('v4.15'), dax_page_association: true, dax_layout_busy_page: true, xfs_break_dax_layouts: true, gup_fast_device_huge_recheck: true });
   assert.deepEqual(f('v4.19'), { ...f('v4.18'), ext4_break_layouts: true, memory_failure_dev_pagemap: true, dax_layout_busy_page_pmd_index: true });
 });

@@ -23,14 +23,14 @@ test('the v4.18/v4.19 PMD flags switch where their commits landed, each naming i
   assert.equal(flags('v4.19').gup_fast_device_huge_recheck, true);
   assert.equal(flags('v4.18').dax_layout_busy_page_pmd_index, false);
   assert.equal(flags('v4.19').dax_layout_busy_page_pmd_index, true);
-  for (const f of ['gup_fast_device_huge_recheck', 'dax_layout_busy_page_pmd_index'] as const) {
+  for (const f of ['gup_fast_device_huge_recheck', 'dax_pmd_fault_size_round_up', 'dax_layout_busy_page_pmd_index'] as const) {
     const info = FLAGS[f] as { commit: string; since: string; mechanism: string };
     assert.ok(info.commit.length > 20 && /^v4\.\d+$/.test(info.since) && info.mechanism.length > 60, f);
     assert.doesNotMatch(info.mechanism, /\bbug\b/i, f);
   }
   // the order of the FLAGS table: right after dax_layout_busy_page
   const names = Object.keys(FLAGS);
-  assert.deepEqual(names.slice(names.indexOf('dax_layout_busy_page'), names.indexOf('dax_layout_busy_page') + 3), ['dax_layout_busy_page', 'gup_fast_device_huge_recheck', 'dax_layout_busy_page_pmd_index']);
+  assert.deepEqual(names.slice(names.indexOf('dax_layout_busy_page'), names.indexOf('dax_layout_busy_page') + 4), ['dax_layout_busy_page', 'gup_fast_device_huge_recheck', 'dax_pmd_fault_size_round_up', 'dax_layout_busy_page_pmd_index']);
 });
 
 const HOLE = (kernel: string) => `
@@ -328,4 +328,29 @@ threads:
     - fault: {map: s, page: 0, huge: true, write: true}
 `;
   assert.throws(() => run(scenario(text), { kernel: 'v4.15', seed: '0' }), /a MAP_SYNC mapping of a huge file \(s; the synchronous PMD fault is not modelled\) is not modelled yet under v4.15/);
+});
+
+test('a PMD fault on an empty file: no SIGBUS until 957ac8c421ad (v4.15; max_pgoff was ULONG_MAX for i_size 0), SIGBUS from v4.15', () => {
+  const text = `
+name: pmd-zero-len
+setup:
+  files:
+    d: {pages: 512, huge: true}
+  maps:
+    m: {file: d}
+threads:
+  t0:
+    - truncate: {file: d, pages: 0}
+    - fault: {map: m, page: 0, huge: true, write: true}
+`;
+  const result = (kernel: string) => {
+    const r = run(scenario(text), { kernel, seed: '1', record: true });
+    return r.trace.filter((e) => e.text.startsWith('fault -> ')).map((e) => e.text);
+  };
+  assert.deepEqual(result('v4.12'), ['fault -> ok']);
+  assert.deepEqual(result('v4.14'), ['fault -> ok']);
+  assert.deepEqual(result('v4.15'), ['fault -> SIGBUS']);
+  assert.deepEqual(result('v4.19'), ['fault -> SIGBUS']);
+  assert.equal(flags('v4.14').dax_pmd_fault_size_round_up, false);
+  assert.equal(flags('v4.15').dax_pmd_fault_size_round_up, true);
 });
