@@ -231,6 +231,8 @@ function* grabMappingEntryInner(k: KernelState, mapping: AddressSpace, index: nu
         }
       }
       if (pmdDowngrade) {
+        // (4.19.y calls dax_disassociate_entry(entry, mapping, false) first: a no-op for the zero and
+        // empty entries that are downgraded, dax_entry_size() being 0 for them)
         mapping.tree.delete(index); // the whole 2 MiB entry
         mapping.nrexceptional--;
         daxWakeMappingEntryWaiterV49(k, mapping, index, entry as DaxEntry, true);
