@@ -183,6 +183,7 @@ export function* ext4MapBlocksRange(k: KernelState, inode: Inode, first: number,
         inode.extents.set(first + i, { block: start + i, unwritten: false });
         if (f.zero) pmemDriverWrite(k, k.pmem.block(start + i), 0); // ext4_issue_zeroout(): through the driver, which clears poison
       }
+      ext4UpdateInodeFsyncTrans(k, inode); // the allocation is in the running transaction (journal.ts), as in ext4MapBlocks()
       res = { extent: inode.extents.get(first)!, len: max, isNew: true };
     } else {
       let n = 0;
@@ -196,6 +197,7 @@ export function* ext4MapBlocksRange(k: KernelState, inode: Inode, first: number,
         if (head === null) head = ext;
         else if (ext.block !== head.block + n) break;
       }
+      if (n > 0) ext4UpdateInodeFsyncTrans(k, inode);
       res = head === null ? -28 : { extent: head, len: runLength(inode, first, max, head), isNew: true };
     }
   }

@@ -23,12 +23,12 @@
 // Not modelled: PUD faults; COW (private mappings fall back before any PMD
 // work, as the code does, and the PTE path refuses them); the PMD colour check
 // (v4.13+, fffa281b48a9 from memory: scenario maps are 2 MiB-aligned, so it
-// always passes); the synchronous (MAP_SYNC) PMD fault of v4.15+ (refused); the data a
+// always passes); the data a
 // PTE written through pte_offset_map() of a huge pmd corrupts (pagetable.ts).
 // fsync/msync of 2 MiB entries and the write-protection of DAX PMDs by
 // dax_mapping_entry_mkclean() (f729c8c9b24f) are in writeback.ts.
 import {
-  FAULT_FLAG_WRITE, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, faultName, handlePteFault, iSizeRead, where,
+  FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_NOPAGE, VM_FAULT_SIGBUS, faultName, handlePteFault, iSizeRead, where,
   type FsOps, type Vmf,
 } from './fault.js';
 import {
@@ -40,9 +40,10 @@ import {
 import { truncatePagecacheRange } from './truncate.js';
 import { bdevDirectAccessRange } from './media.js';
 import {
-  IOMAP_FAULT, IOMAP_WRITE, PG_PMD_COLOUR, RADIX_DAX_HZP, RADIX_DAX_PMD, daxInsertMappingEntryV49, grabMappingEntryPmdV49,
-  putLockedMappingEntryV49, type EntryRef, type Iomap, type IomapOps,
+  IOMAP_FAULT, IOMAP_WRITE, PG_PMD_COLOUR, RADIX_DAX_HZP, RADIX_DAX_PMD, daxInsertMappingEntryV49, daxIsPmdEntry, getUnlockedMappingEntryV49,
+  grabMappingEntryPmdV49, lockSlot, putLockedMappingEntryV49, putUnlockedMappingEntryV49, type EntryRef, type Iomap, type IomapOps,
 } from './dax-iomap.js';
+import { vfsFsyncRange } from './writeback.js';
 import { PAGECACHE_TAG_DIRTY } from './radix-tree.js';
 import type { Inode, KernelState } from './state.js';
 
@@ -443,7 +444,20 @@ export function* daxIomapPmdFault(k: KernelState, ops: IomapOps, vma: Vma, vmf0:
   }
   const m = iomap as Iomap;
   const ep = entryp as unknown as EntryRef;
-  if (m.type === 'mapped') {
+  // v4.15 (caa51d26f85c): dax_fault_is_synchronous(): IOMAP_WRITE, VM_SYNC and IOMAP_F_DIRTY
+  const sync = k.flags.dax_map_sync && write && vma.vmSync && m.dirty === true;
+  if (m.type === 'mapped' && sync) {
+    // "If we are doing synchronous page fault and inode needs fsync, we can insert PMD into
+    // page tables only after that happens. Skip insertion for now and return the pfn so that
+    // caller can insert it after fsync is done." dax_iomap_pfn() refuses a block that is not
+    // 2 MiB-aligned first (goto finish_iomap: fallback); the entry goes in clean (write && !sync).
+    if (m.block! % HPAGE_PMD_NR === 0) {
+      ep.e = yield* daxInsertMappingEntryV49(k, vma, { ...vmf, flags: vmf.flags & ~FAULT_FLAG_WRITE }, ep.e, m.block!, RADIX_DAX_PMD);
+      vmf0.syncPfn = m.block!;
+      result = VM_FAULT_NEEDDSYNC;
+      if (sim.rec) sim.log(`dax_iomap_pmd_fault: synchronous fault, blk ${m.block} not mapped yet -> VM_FAULT_NEEDDSYNC`);
+    }
+  } else if (m.type === 'mapped') {
     result = yield* daxPmdInsertMapping(k, vma, vmf, m, write, ep);
   } else if (write) {
     // "if (WARN_ON_ONCE(write)) goto finish_iomap": the fs should have allocated
@@ -461,3 +475,33 @@ export function* daxIomapPmdFault(k: KernelState, ops: IomapOps, vma: Vma, vmf0:
   return yield* done();
 }
 
+
+// fs/dax.c dax_finish_sync_fault(vmf, PE_SIZE_PMD, pfn) and dax_insert_pfn_mkwrite(vmf,
+// PE_SIZE_PMD, pfn), v4.15–v4.19 (4.19.y text, store id 3323916569): called by ext4 after its
+// handle is stopped, under i_mmap_sem: vfs_fsync_range() of PMD_SIZE from vmf->pgoff (the
+// faulting page, not the 2 MiB-aligned index) with datasync, which commits the allocation;
+// then, under tree_lock, wait for the entry; "Did we race with someone splitting entry or
+// so?" — no entry, or not a PMD entry: VM_FAULT_NOPAGE (the access faults again); else tag
+// it DIRTY, lock it, vmf_insert_pfn_pmd(..., FAULT_FLAG_WRITE) and unlock it.
+export function* daxFinishSyncFaultPmd(k: KernelState, vma: Vma, vmf: Vmf, block: number): Generator<void, number, void> {
+  const sim = k.sim;
+  const mapping = vma.mapping;
+  const index = vmf.pgoff;
+  const err = yield* vfsFsyncRange(k, k.inode(mapping.file), { first: index, last: index + HPAGE_PMD_NR - 1 });
+  if (err) return VM_FAULT_SIGBUS;
+  yield* mapping.treeLock.lock(sim);
+  const entry = yield* getUnlockedMappingEntryV49(k, mapping, index);
+  if (entry === undefined || entry.kind !== 'dax' || !daxIsPmdEntry(entry)) {
+    putUnlockedMappingEntryV49(k, mapping, index, entry);
+    mapping.treeLock.unlock(sim);
+    if (sim.rec) sim.log(`dax_insert_pfn_mkwrite(${where(vma, index)}, PMD): ${describeEntry(entry)} -> VM_FAULT_NOPAGE`);
+    return VM_FAULT_NOPAGE;
+  }
+  mapping.tree.tagSet(index, PAGECACHE_TAG_DIRTY);
+  const locked = lockSlot(sim, mapping, index, entry);
+  mapping.treeLock.unlock(sim);
+  if (sim.rec) sim.log(`dax_insert_pfn_mkwrite(${where(vma, index)}, PMD): ${describeEntry(entry)} tagged DIRTY, locked`);
+  const ret = yield* vmfInsertPfnPmd(k, vma, index >> PMD_ORDER, block, true);
+  yield* putLockedMappingEntryV49(k, mapping, index, locked);
+  return ret;
+}

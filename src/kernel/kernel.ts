@@ -110,9 +110,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (scn.fs === 'xfs' && !flags.dax_entry_lock) say(f.pos, `huge: true on xfs under ${profile} (${f.name})`);
     else if (scn.fs !== 'ext4' && scn.fs !== 'xfs') say(f.pos, `huge: true on ${scn.fs} (${f.name})`);
     if (f.unwritten.length) say(f.pos, `unwritten extents in a huge file (${f.name})`);
-    // v4.15+ MAP_SYNC: the PMD half of a synchronous fault (VM_FAULT_NEEDDSYNC from dax_iomap_pmd_fault(),
-    // dax_finish_sync_fault(PE_SIZE_PMD): a 2 MiB fsync, dax_insert_pfn_mkwrite() of a PMD) is not modelled
-    if (flags.dax_map_sync) for (const m of scn.maps) if (m.file === f.name && m.sync) say(m.pos, `a MAP_SYNC mapping of a huge file (${m.name}; the synchronous PMD fault is not modelled)`);
+    // v4.15+ MAP_SYNC of a huge file: the synchronous PMD fault (huge.ts daxFinishSyncFaultPmd()) is modelled on ext4
   }
   for (const b of scn.badblocks) {
     const f = scn.files.find((x) => x.name === b.file);

@@ -61,13 +61,11 @@ test('the PMD write-protect flag names f729c8c9b24f and follow_pte_pmd(); on fro
   for (const p of ['v4.10', 'v4.12', 'v4.14', 'v4.19']) assert.equal(findProfile(p)!.flags[FLAG], true, p);
 });
 
-test('fsync, msync, poison and clear on huge files are accepted where PMD faults are modelled; pin still refused', () => {
-  for (const kernel of ['v4.6', 'v4.7', 'v4.9', 'v4.10', 'v4.12']) {
+test('fsync, msync, poison, clear and (test/kernel/pmd-v4.14plus.test.ts) pins on huge files are accepted where PMD faults are modelled', () => {
+  for (const kernel of ['v4.6', 'v4.7', 'v4.9', 'v4.10', 'v4.12', 'v4.14', 'v4.15', 'v4.18', 'v4.19']) {
     assert.doesNotThrow(() => run(huge('    - fsync: {file: d}\n    - msync: {map: m}\n    - poison: {file: d, page: 0}\n    - clear: {file: d, page: 0}'), { kernel, seed: '0' }), kernel);
+    assert.doesNotThrow(() => run(huge('    - pin: {map: m, page: 0, as: p}'), { kernel, seed: '0' }), kernel);
   }
-  assert.throws(() => run(huge('    - pin: {map: m, page: 0, as: p}'), { kernel: 'v4.12', seed: '0' }), (e: unknown) => e instanceof InputError && /on a huge file/.test(e.message));
-  // from v4.14 huge files are refused as a whole
-  assert.throws(() => run(huge('    - fsync: {file: d}'), { kernel: 'v4.14', seed: '0' }), InputError);
 });
 
 test('v4.6: a PMD write fault tags its single-slot PMD entry DIRTY; fsync writes back the lines of all 512 blocks, keeps DIRTY and the PMD writable', () => {

@@ -9,7 +9,7 @@ import {
   type Bh, type FsOps, type Vmf,
 } from '../fault.js';
 import { HPAGE_PMD_NR, type Vma } from '../pagetable.js';
-import { VM_FAULT_FALLBACK, daxIomapPmdFault, daxPmdFaultV46, type BhRange } from '../huge.js';
+import { VM_FAULT_FALLBACK, daxFinishSyncFaultPmd, daxIomapPmdFault, daxPmdFaultV46, type BhRange } from '../huge.js';
 import type { Inode, KernelState } from '../state.js';
 import { truncatePagecache, truncatePagecacheRange } from '../truncate.js';
 import { ext4BreakLayouts } from '../layout.js';
@@ -112,8 +112,10 @@ function* ext4IomapBegin(k: KernelState, inode: Inode, page: number, flags: numb
     const rr = yield* ext4MapBlocksRange(k, inode, page, pages, flags & IOMAP_WRITE ? EXT4_GET_BLOCKS_CREATE_ZERO : LOOKUP);
     if (flags & IOMAP_WRITE) sb.handle.release(k.sim);
     if (typeof rr === 'number') return rr;
-    if (rr.extent === null) return { type: 'hole', block: null, isNew: false, length: rr.len };
-    return { type: rr.extent.unwritten ? 'unwritten' : 'mapped', block: rr.extent.block, isNew: rr.isNew, length: rr.len };
+    // v4.15 (MAP_SYNC series): IOMAP_F_DIRTY, as for one page below
+    const dirtyRange = k.flags.dax_map_sync && ext4InodeDatasyncDirty(k, inode);
+    if (rr.extent === null) return { type: 'hole', block: null, isNew: false, length: rr.len, dirty: dirtyRange };
+    return { type: rr.extent.unwritten ? 'unwritten' : 'mapped', block: rr.extent.block, isNew: rr.isNew, length: rr.len, dirty: dirtyRange };
   }
   let r: MapResult | number;
   if (flags & IOMAP_WRITE) {
@@ -276,6 +278,8 @@ function* ext4DaxPmdFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void, n
   }
   if (write) {
     if (handle) sb.handle.release(sim);
+    // v4.15 (MAP_SYNC): "if (result & VM_FAULT_NEEDDSYNC) result = dax_finish_sync_fault(vmf, pe_size, pfn);"
+    if (result & VM_FAULT_NEEDDSYNC) result = yield* sim.fn('dax_finish_sync_fault', daxFinishSyncFaultPmd(k, vma, vmf, vmf.syncPfn!));
     mmapSemUpRead(k, inode);
     sb.pagefault.release(sim);
   } else {
