@@ -5,7 +5,9 @@
 // it is elsewhere: 2 MiB zero entries beside 4k ZERO entries (dax-iomap.ts),
 // the page association of a 2 MiB entry's 512 pages (dax-pfn.ts, v4.17 code,
 // v4.18 profile), dax_layout_busy_page() over 2 MiB entries (layout.ts), pins
-// of PMD pages (gup.ts); here only 957ac8c421ad's i_size test (v4.15). The page-table state (pmd none /
+// of PMD pages (gup.ts); here 957ac8c421ad's i_size test (v4.15) and the
+// synchronous (MAP_SYNC) PMD fault: caa51d26f85c's VM_FAULT_NEEDDSYNC and
+// dax_finish_sync_fault(PE_SIZE_PMD) (v4.15). The page-table state (pmd none /
 // page table / huge zero page / DAX PMD, the pmd lock, nr_ptes and rss) is in
 // pagetable.ts; multi-order (2 MiB) tree entries in radix-tree.ts; the PMD
 // requests and the PMD downgrade of grab_mapping_entry() in dax-iomap.ts.
