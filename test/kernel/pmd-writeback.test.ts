@@ -14,7 +14,6 @@ import { vocabulary } from '../../src/cli/vocab.js';
 import { RandomStrategy } from '../../src/sim/strategy.js';
 import { PAGECACHE_TAG_DIRTY } from '../../src/kernel/radix-tree.js';
 import { FLAGS, findProfile } from '../../src/kernel/versions.js';
-import { InputError } from '../../src/scenario/diagnostic.js';
 import type { Scenario } from '../../src/scenario/types.js';
 
 const DIRTY = 1 << PAGECACHE_TAG_DIRTY;
