@@ -103,7 +103,6 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const media = scn.badblocks.length > 0 || scn.threads.some((t) => t.ops.some((op) => op.kind === 'poison' || op.kind === 'clear'));
   if (media) for (const m of scn.maps) if (m.private) say(m.pos, `a private mapping (${m.name}) with media errors`);
   // huge files (2 MiB-aligned extents, a PMD level in their VMAs: huge.ts) are modelled on ext4
-  const hugeFiles = new Set(scn.files.filter((f) => f.huge).map((f) => f.name));
   for (const f of scn.files) {
     if (!f.huge) continue;
     // XFS: PMD read faults from v4.7 (v4.6's get_block PMD fault and XFS's 2 MiB allocations are not modelled)
@@ -128,9 +127,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       // rw.ts (dax_do_io(), to v4.9) models one-page I/O; dax_iomap_rw() (v4.10+) any length
       // (XFS: dax_iomap_rw() from v4.9, refused above before it)
       if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw && !xfs) say(op.pos, `a ${op.kind} of more than one page`);
-      // PMD faults: ext4 huge files (huge.ts). On a file that is not huge the VMA has no PMD level
+      // PMD faults: ext4 and XFS huge files (huge.ts). On a file that is not huge the VMA has no PMD level
       // and a huge fault is a PTE fault (the PMD fault would fall back: the 2 MiB range passes i_size).
-      const file = 'map' in op ? scn.maps.find((m) => m.name === op.map)?.file : 'file' in op ? op.file : undefined;
       // XFS PMD write faults: xfs_file_iomap_begin() allocates the 2 MiB hole (fs/xfs.ts) from v4.9
       // fsync/msync on huge files: writeback.ts flushes 2 MiB entries and, from v4.10 (f729c8c9b24f), write-protects
       // DAX PMDs; poison/clear: a PMD fault over a known bad block falls back (huge.ts), a PMD load of one is a machine check;
