@@ -19,7 +19,7 @@
 // di_size), xfs_break_dax_layouts() (v4.18).
 import { LockdepMap, RwSem } from '../../sim/sync.js';
 import { allocAlignedRun, allocBlock, freeBlock } from '../blockmap.js';
-import { VM_FAULT_FALLBACK, daxIomapPmdFault } from '../huge.js';
+import { VM_FAULT_FALLBACK, daxFinishSyncFaultPmd, daxIomapPmdFault } from '../huge.js';
 import {
   FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
   type Bh, type FsOps, type Vmf,
@@ -381,6 +381,9 @@ function* xfsFilemapPmdFault(k: KernelState, vma: Vma, vmf: Vmf): Generator<void
   let ret: number;
   if (k.flags.dax_radix_pmd_entries) {
     ret = yield* daxIomapPmdFault(k, xfsIomapOps, vma, vmf);
+    // v4.15 (xfs_map_sync): __xfs_filemap_fault(vmf, PE_SIZE_PMD, ...) finishes a synchronous PMD
+    // fault the same way, "ret = dax_finish_sync_fault(vmf, pe_size, pfn);" (store id 16436262826)
+    if (ret & VM_FAULT_NEEDDSYNC) ret = yield* k.sim.fn('dax_finish_sync_fault', daxFinishSyncFaultPmd(k, vma, vmf, vmf.syncPfn!));
   } else {
     yield;
     if (k.sim.rec) k.sim.log('dax_pmd_fault -> VM_FAULT_FALLBACK (CONFIG_FS_DAX_PMD depends on BROKEN)');
