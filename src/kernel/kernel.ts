@@ -8,7 +8,7 @@ import { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, userFault, type FsOps 
 import { vmMunmap } from './mmap.js';
 import { privateLogKey } from './cow.js';
 import { ext4Fallocate, ext4Ops, ext4PunchHole, ext4SetattrSize } from './fs/ext4.js';
-import { ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
+import { ext2DaxReadIter, ext2DaxWriteIter, ext2GenericFileReadIter, ext2GenericFileWriteIter, ext2Init, ext2Ops, ext2Setsize } from './fs/ext2.js';
 import { xfsFileDaxRead, xfsFileDaxWrite, xfsFileFallocatePunch, xfsFileRead, xfsFileWriteIter, xfsInit, xfsOps, xfsSetattrSize } from './fs/xfs.js';
 import { memoryFailure } from './media.js';
 import { errWord } from './mapping.js';
@@ -62,14 +62,16 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   const ok: ReadonlySet<OpKind> = new Set<OpKind>(kinds);
   const say = (pos: { line: number; col: number }, what: string) =>
     out.push(diag(scn.file, pos, `${what} is not modelled yet under ${profile} (supported: ${kinds.join(', ')} on shared and private mappings of ${xfs ? 'xfs' : 'ext4'} files, final.crash)`));
-  // ext2 is modelled for v4.6–v4.12 (get_block era to v4.8, iomap from v4.9): faults, truncate and pins.
-  // Later profiles are refused: when ext2's ->pfn_mkwrite became ext2_dax_fault() is not verified here.
-  const ext2 = scn.fs === 'ext2' && ['v4.6', 'v4.7', 'v4.9', 'v4.9.140', 'v4.10', 'v4.12'].includes(profile);
+  // ext2 (fs/ext2.ts) is modelled for every profile: get_block era to v4.8, iomap from v4.9,
+  // ->pfn_mkwrite = ext2_dax_fault() from v4.14; read/write/fsync/msync and final.crash (the
+  // inode reaches the media only through fsync/msync: no journal, no background writeback)
+  const ext2 = scn.fs === 'ext2';
   if (scn.fs !== 'ext4' && !ext2 && !xfs) say(scn.fsPos ?? scn.pos, `fs: ${scn.fs}`);
   if (ext2) {
-    for (const f of scn.files) if (f.unwritten.length) say(f.pos, `unwritten extents on ext2 (${f.name})`);
-    for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'read' || op.kind === 'write' || op.kind === 'fsync' || op.kind === 'msync') say(op.pos, `the ${op.kind} op on ext2`);
-    if (scn.final?.crash) say(scn.final.crashPos ?? scn.final.pos, 'final.crash on ext2');
+    // ext2 has no unwritten extents at all: a setup with them describes no ext2 file
+    for (const f of scn.files) if (f.unwritten.length) out.push(diag(scn.file, f.pos, `unwritten extents on ext2 (${f.name}): ext2 has no unwritten extents`));
+    // a write(2) whose copy from a mapping faults would end in ext2_write_failed(), not modelled
+    for (const t of scn.threads) for (const op of t.ops) if (op.kind === 'write' && op.from !== undefined) say(op.pos, 'a write with a mapping as the user buffer on ext2');
   }
   if (xfs) {
     // read/write on XFS before v4.9 go through dax_do_io() (rw.ts), one page at a time; from
@@ -125,8 +127,8 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
       // get_user_pages() of a private mapping (FOLL_WRITE breaks COW, anon pages) is not modelled
       if (op.kind === 'pin' && privateMaps.has(op.map)) say(op.pos, `a pin of the private mapping ${op.map}`);
       // rw.ts (dax_do_io(), to v4.9) models one-page I/O; dax_iomap_rw() (v4.10+) any length
-      // (XFS: dax_iomap_rw() from v4.9, refused above before it)
-      if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !flags.ext4_dax_iomap_rw && !xfs) say(op.pos, `a ${op.kind} of more than one page`);
+      // (XFS: dax_iomap_rw() from v4.9, refused above before it; ext2: from v4.9, ext2_dax_iomap)
+      if ((op.kind === 'read' || op.kind === 'write') && op.pages > 1 && !(scn.fs === 'ext2' ? flags.ext2_dax_iomap : flags.ext4_dax_iomap_rw) && !xfs) say(op.pos, `a ${op.kind} of more than one page`);
       // PMD faults: ext4 and XFS huge files (huge.ts). On a file that is not huge the VMA has no PMD level
       // and a huge fault is a PTE fault (the PMD fault would fall back: the 2 MiB range passes i_size).
       // XFS PMD write faults: xfs_file_iomap_begin() allocates the 2 MiB hole (fs/xfs.ts) from v4.9
@@ -333,6 +335,9 @@ export class Kernel {
           if (k.flags.xfs_dax_iomap_rw) return yield* k.sim.call('read', xfsFileDaxRead(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
           return yield* k.sim.call('read', xfsFileRead(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
         }
+        // ext2: generic_file_read_iter() -> ext2_direct_IO() to v4.8, ext2_dax_read_iter() from v4.9
+        if (this.fsName === 'ext2' && k.flags.ext2_dax_iomap) return yield* k.sim.call('read', ext2DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
+        if (this.fsName === 'ext2') return yield* k.sim.call('read', ext2GenericFileReadIter(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
         // v4.10 (364443cbcfe7): ext4_file_read_iter() -> ext4_dax_read_iter() -> dax_iomap_rw()
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('read', ext4DaxReadIter(k, k.inode(op.file), op.page, op.pages, ev, this.userCopy(op.into, ev)));
         return yield* k.sim.call('read', ext4FileReadIter(k, k.inode(op.file), op.page, ev, this.userCopy(op.into, ev)));
@@ -342,6 +347,9 @@ export class Kernel {
           if (k.flags.xfs_dax_iomap_rw) return yield* k.sim.call('write', xfsFileDaxWrite(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));
           return yield* k.sim.call('write', xfsFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev, this.userCopy(op.from, ev)));
         }
+        // ext2: generic_file_write_iter() -> ext2_direct_IO() to v4.8, ext2_dax_write_iter() from v4.9
+        if (this.fsName === 'ext2' && k.flags.ext2_dax_iomap) return yield* k.sim.call('write', ext2DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev));
+        if (this.fsName === 'ext2') return yield* k.sim.call('write', ext2GenericFileWriteIter(k, k.inode(op.file), op.page, op.value ?? 0, ev));
         // v4.10 (776722e85d3b): ext4_file_write_iter() -> ext4_dax_write_iter() -> dax_iomap_rw()
         // `from:` a page of a mapping: the value is what copy_from_user() loads from it
         if (k.flags.ext4_dax_iomap_rw) return yield* k.sim.call('write', ext4DaxWriteIter(k, k.inode(op.file), op.page, op.pages, op.value ?? 0, ev, this.userCopy(op.from, ev)));

@@ -357,7 +357,8 @@ export function* invalidateInodePages2Range(k: KernelState, mapping: AddressSpac
 // mapping has pages, ->direct_IO, invalidate again if it still has pages, and extend
 // i_size if the write went past it. An invalidation failing with -EBUSY makes the write
 // return 0 ("fall back to buffered write", which __generic_file_write_iter() skips for DAX).
-function* genericFileDirectWrite(k: KernelState, inode: Inode, page: number, io: Io): Generator<void, number, void> {
+// `directIO` is the filesystem's ->direct_IO write half (ext4's by default; ext2 passes ext2_direct_IO).
+export function* genericFileDirectWrite(k: KernelState, inode: Inode, page: number, io: Io, directIO: (k: KernelState, inode: Inode, page: number, io: Io) => Generator<void, number, void> = ext4DirectIOWrite): Generator<void, number, void> {
   const sim = k.sim;
   const mapping = inode.mapping;
   let written = yield* filemapWriteAndWaitRange(k, mapping, { first: page, last: page });
@@ -367,7 +368,7 @@ function* genericFileDirectWrite(k: KernelState, inode: Inode, page: number, io:
     written = yield* invalidateInodePages2Range(k, mapping, page, page);
     if (written) return written === -EBUSY ? 0 : written;
   }
-  written = yield* ext4DirectIOWrite(k, inode, page, io);
+  written = yield* directIO(k, inode, page, io);
   yield;
   if (mapping.nrpages > 0) yield* invalidateInodePages2Range(k, mapping, page, page);
   if (written > 0) {

@@ -29,6 +29,11 @@ export const FLAGS = {
     since: 'v4.9',
     mechanism: 'ext2_dax_fault() calls dax_iomap_fault() with ext2_iomap_ops (ext2_iomap_begin() -> ext2_get_blocks()) instead of dax_fault() with ext2_get_block, under the same dax_sem; ext2_dax_pfn_mkwrite() calls the v4.9+ dax_pfn_mkwrite()',
   },
+  ext2_dax_new_blocks: {
+    commit: 'e568df6b84ff ext2: Return BH_New buffers for zeroed blocks',
+    since: 'v4.10',
+    mechanism: 'ext2_get_blocks() reports a block it allocated and zeroed for a DAX inode as new (*new = true, BH_New), so ext2_iomap_begin() sets IOMAP_F_NEW and dax_iomap_actor() invalidates the page cache (hole pages) over it before write(2) copies; before, the DAX branch hid the new flag',
+  },
   xfs_mmaplock: {
     commit: '653c60b633a9 xfs: introduce mmap/truncate lock (id from memory, not verified)',
     since: 'v4.1',
@@ -307,6 +312,7 @@ const V4_6: Flags = {
   ext4_i_mmap_sem: true,
   ext2_dax_sem: true,
   ext2_dax_iomap: false,
+  ext2_dax_new_blocks: false,
   xfs_mmaplock: true,
   xfs_iolock_is_i_rwsem: false,
   xfs_dax_iomap_rw: false,
@@ -388,6 +394,7 @@ const V4_9: Flags = {
 };
 const V4_10: Flags = {
   ...V4_9,
+  ext2_dax_new_blocks: true,
   ext4_dax_iomap_fault: true,
   ext4_dax_fault_no_handle: true,
   dax_cow_finish_fault: true,

@@ -31,6 +31,7 @@ import {
   putUnlockedMappingEntryV49,
 } from './dax-iomap.js';
 import { jbd2CompleteTransaction, xfsLogForceLsn } from './journal.js';
+import { ext2Fsync } from './fs/ext2.js';
 
 /** A byte range in pages, both ends inclusive (loff_t lstart, lend >> PAGE_SHIFT). */
 export interface PageRange {
@@ -401,6 +402,7 @@ function* ext4SyncFile(k: KernelState, inode: Inode, range: PageRange): Generato
 // which jbd2 transaction ext4 waits for, which the model does not distinguish.
 export function* vfsFsyncRange(k: KernelState, inode: Inode, range: PageRange): Generator<void, number, void> {
   if (k.fs === 'xfs') return yield* k.sim.call('xfs_file_fsync', xfsFileFsync(k, inode, range));
+  if (k.fs === 'ext2') return yield* k.sim.call('ext2_fsync', ext2Fsync(k, inode, range)); // fs/ext2.ts
   return yield* k.sim.call('ext4_sync_file', ext4SyncFile(k, inode, range));
 }
 
