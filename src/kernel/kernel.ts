@@ -111,7 +111,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
     if (scn.fs === 'xfs' && !flags.dax_entry_lock) say(f.pos, `huge: true on xfs under ${profile} (${f.name})`);
     else if (scn.fs !== 'ext4' && scn.fs !== 'xfs') say(f.pos, `huge: true on ${scn.fs} (${f.name})`);
     if (f.unwritten.length) say(f.pos, `unwritten extents in a huge file (${f.name})`);
-    // v4.15+ MAP_SYNC of a huge file: the synchronous PMD fault (huge.ts daxFinishSyncFaultPmd()) is modelled on ext4
+    // v4.15+ MAP_SYNC of a huge file: the synchronous PMD fault (huge.ts daxFinishSyncFaultPmd()) is modelled on ext4 and XFS
   }
   for (const b of scn.badblocks) {
     const f = scn.files.find((x) => x.name === b.file);

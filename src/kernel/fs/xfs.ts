@@ -247,7 +247,11 @@ function* xfsFileIomapBegin(k: KernelState, inode: Inode, page: number, flags: n
   yield* info.ilock.downRead(k.sim);
   const found = yield* xfsBmapiRead(k, inode, page);
   if (pages > 1) {
-    if (flags & IOMAP_WRITE && found === null) return yield* xfsIomapWriteDirectRange(k, inode, page, pages);
+    // IOMAP_F_DIRTY is set for a 2 MiB request as for a 4k one (xfsIomapDirty(), v4.15+)
+    if (flags & IOMAP_WRITE && found === null) {
+      const r = yield* xfsIomapWriteDirectRange(k, inode, page, pages);
+      return typeof r === 'number' ? r : { ...r, dirty: xfsIomapDirty(k, inode, flags) };
+    }
     let len = 1;
     while (len < pages) {
       const e = inode.extents.get(page + len) ?? null;
@@ -255,8 +259,9 @@ function* xfsFileIomapBegin(k: KernelState, inode: Inode, page: number, flags: n
       len++;
     }
     info.ilock.upRead(k.sim);
-    if (found === null) return { type: 'hole', block: null, isNew: false, length: len };
-    return { type: found.unwritten ? 'unwritten' : 'mapped', block: found.block, isNew: false, length: len };
+    const dirty = xfsIomapDirty(k, inode, flags);
+    if (found === null) return { type: 'hole', block: null, isNew: false, length: len, dirty };
+    return { type: found.unwritten ? 'unwritten' : 'mapped', block: found.block, isNew: false, length: len, dirty };
   }
   if (flags & IOMAP_WRITE && (found === null || found.unwritten)) {
     const r = yield* xfsIomapWriteDirect(k, inode, page);
