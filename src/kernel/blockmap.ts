@@ -32,6 +32,18 @@ export interface MapResult {
   isNew: boolean;
 }
 
+/** Block numbers for a trace line, runs of consecutive blocks as first-last: "0-511", "3,7-9". */
+export function blkList(nrs: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < nrs.length; ) {
+    let j = i;
+    while (j + 1 < nrs.length && nrs[j + 1] === nrs[j]! + 1) j++;
+    out.push(j > i ? `${nrs[i]}-${nrs[j]}` : String(nrs[i]));
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
 /** Lowest free block; null when pmem is full (-ENOSPC). */
 export function allocBlock(k: KernelState, inode: Inode, page: number): Block | null {
   k.sim.touch(k.pmem.allocObj, true);

@@ -394,7 +394,10 @@ function* gupPmdRange(k: KernelState, vma: Vma, pgoff: number, write: boolean): 
     if (k.sim.rec) k.sim.log(`gup_pmd_range(${vma.name}:${pgoff}): pmd none -> slow path`);
     return null;
   }
-  if (pmd.kind !== 'table') return yield* gupHugePmd(k, vma, index, pmd, pgoff, write);
+  if (pmd.kind !== 'table') {
+    if (k.sim.rec) k.sim.log(`gup_pmd_range(${vma.name}:${pgoff}): READ_ONCE(*pmdp) -> ${describePmd(pmd)}, no lock, interrupts off`);
+    return yield* gupHugePmd(k, vma, index, pmd, pgoff, write);
+  }
   return yield* pte(k, vma, pgoff, write);
 }
 

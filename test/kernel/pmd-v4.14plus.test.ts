@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { events, inOrder, run, scenario } from '../helpers.js';
 import { FLAGS, findProfile } from '../../src/kernel/versions.js';
 import { exploreScenario } from '../../src/check/explore.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
+import { vocabulary } from '../../src/cli/vocab.js';
 import { InputError } from '../../src/scenario/diagnostic.js';
 import { buildRun } from '../../src/check/run.js';
 import { pinState } from '../../src/kernel/gup.js';
@@ -377,4 +379,16 @@ threads:
   assert.deepEqual(result('v4.19'), ['fault -> SIGBUS']);
   assert.equal(flags('v4.14').dax_pmd_fault_size_round_up, false);
   assert.equal(flags('v4.15').dax_pmd_fault_size_round_up, true);
+});
+
+test('1.35 trace: gup-fast reads the DAX PMD without a lock before truncate zaps it, and takes its reference after the 2 MiB are freed', () => {
+  const r = run(loadScenarioFile('scenarios/gup-fast-device-huge-vs-unmap.yaml', vocabulary()), { kernel: 'v4.19', schedule: 's1-a16b22a5', record: true });
+  assert.ok(inOrder(events(r), [
+    'gup_pmd_range(m:3): READ_ONCE(*pmdp) -> DAX PMD blk 0-511 ro, no lock, interrupts off',
+    'zap m pmd 0 (DAX PMD blk 0-511 ro)',
+    'dax_layout_busy_page(d) -> NULL',
+    'ext4_truncate: free blk 0-511',
+    '__gup_device_huge_pmd(m:3): get_page(blk 3), page ref 2',
+    'dma p: blk 3 = D',
+  ]), events(r).join('\n'));
 });

@@ -38,3 +38,11 @@ test('powerFail drops the dirty lines of the blocks made and reports them in blo
   assert.equal(p.block(4).peekContent(), 'stale@4');
   assert.equal(p.block(2).peekContent(), 'Z');
 });
+
+test('trace block lists: runs of consecutive blocks are written first-last', async () => {
+  const { blkList } = await import('../../src/kernel/blockmap.js');
+  assert.equal(blkList([0]), '0');
+  assert.equal(blkList(Array.from({ length: 512 }, (_, i) => i)), '0-511');
+  assert.equal(blkList([3, 7, 8, 9, 12, 13]), '3,7-9,12-13');
+  assert.equal(blkList([]), '');
+});

@@ -9,7 +9,7 @@
 // ->pfn_mkwrite is ext2_dax_fault() itself. read(2)/write(2)/fsync(2) below; see
 // notes/kernel-ext2.md for what was read for v4.14–v4.19 and the rw/fsync paths.
 import { LockdepMap, Mutex, RwSem } from '../../sim/sync.js';
-import { allocBlock, freeBlock } from '../blockmap.js';
+import { allocBlock, blkList, freeBlock } from '../blockmap.js';
 import {
   FAULT_FLAG_WRITE, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
   type Bh, type FsOps, type Vmf,
@@ -209,7 +209,7 @@ export function* ext2Setsize(k: KernelState, inode: Inode, newSize: number): Gen
   yield* info.truncateMutex.lock(sim);
   const freed = ext2FreeBlocks(k, inode, newSize);
   info.truncateMutex.unlock(sim);
-  if (freed.length && sim.rec) sim.log(`__ext2_truncate_blocks: free blk ${freed.join(',')}`);
+  if (freed.length && sim.rec) sim.log(`__ext2_truncate_blocks: free blk ${blkList(freed)}`);
   if (k.flags.ext2_dax_sem) info.daxSem.upWrite(sim);
   inode.iRwsem.upWrite(sim);
 }

@@ -3,7 +3,7 @@
 // quoted in notes/kernel-v4.6-v4.7.md §3 (no full v4.6/v4.7 ext4 file is in
 // the index; the quoted hunks carry the lock order).
 import { LockdepMap } from '../../sim/sync.js';
-import { LOOKUP, ext4MapBlocks, ext4MapBlocksRange, ext4RemoveSpace, type MapResult } from '../blockmap.js';
+import { LOOKUP, blkList, ext4MapBlocks, ext4MapBlocksRange, ext4RemoveSpace, type MapResult } from '../blockmap.js';
 import {
   FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
   type Bh, type FsOps, type Vmf,
@@ -309,7 +309,7 @@ function* ext4Truncate(k: KernelState, inode: Inode): Generator<void, void, void
   sb.handle.acquire(k.sim);
   const freed = yield* ext4RemoveSpace(k, inode, inode.size, Number.MAX_SAFE_INTEGER);
   sb.handle.release(k.sim);
-  if (freed.length && k.sim.rec) k.sim.log(`ext4_truncate: free blk ${freed.join(',')}`);
+  if (freed.length && k.sim.rec) k.sim.log(`ext4_truncate: free blk ${blkList(freed)}`);
 }
 
 // do_truncate() -> notify_change() -> fs/ext4/inode.c ext4_setattr(ATTR_SIZE),
@@ -395,7 +395,7 @@ export function* ext4PunchHole(k: KernelState, inode: Inode, first: number, coun
   yield* k.sim.fn('truncate_pagecache_range', truncatePagecacheRange(k, inode.mapping, first, last));
   sb.handle.acquire(sim);
   const freed = yield* ext4RemoveSpace(k, inode, first, last);
-  if (freed.length && sim.rec) sim.log(`ext4_punch_hole: free blk ${freed.join(',')}`);
+  if (freed.length && sim.rec) sim.log(`ext4_punch_hole: free blk ${blkList(freed)}`);
   sb.handle.release(sim);
   if (k.flags.ext4_i_mmap_sem) inode.iMmapSem.upWrite(sim);
   inode.iRwsem.upWrite(sim);

@@ -18,7 +18,7 @@
 // the filemap_write_and_wait_range() of truncate (only for extending truncates past
 // di_size), xfs_break_dax_layouts() (v4.18).
 import { LockdepMap, RwSem } from '../../sim/sync.js';
-import { allocAlignedRun, allocBlock, freeBlock } from '../blockmap.js';
+import { allocAlignedRun, allocBlock, blkList, freeBlock } from '../blockmap.js';
 import { VM_FAULT_FALLBACK, daxFinishSyncFaultPmd, daxIomapPmdFault } from '../huge.js';
 import {
   FAULT_FLAG_WRITE, VM_FAULT_NEEDDSYNC, VM_FAULT_SIGBUS, daxFaultV46, daxFaultV47, daxPfnMkwriteV46, daxPfnMkwriteV47,
@@ -484,7 +484,7 @@ export function* xfsSetattrSize(k: KernelState, inode: Inode, newSize: number): 
   yield* sim.fn('truncate_pagecache', truncatePagecache(k, inode.mapping, newSize));
   if (newSize <= oldSize) {
     const freed = yield* xfsFreeExtents(k, inode, newSize, Number.MAX_SAFE_INTEGER);
-    if (freed.length && sim.rec) sim.log(`xfs_itruncate_extents: free blk ${freed.join(',')}`);
+    if (freed.length && sim.rec) sim.log(`xfs_itruncate_extents: free blk ${blkList(freed)}`);
   }
   xfsTransLogInode(k, inode); // "ip->i_d.di_size = newsize; xfs_trans_log_inode(tp, ip, XFS_ILOG_CORE);"
   if (k.flags.xfs_mmaplock) info.mmaplock.upWrite(sim);
@@ -512,7 +512,7 @@ export function* xfsFileFallocatePunch(k: KernelState, inode: Inode, first: numb
   yield* sim.fn('filemap_write_and_wait_range', filemapWriteAndWaitRange(k, inode.mapping, { first, last }));
   yield* sim.fn('truncate_pagecache_range', truncatePagecacheRange(k, inode.mapping, first, last));
   const freed = yield* xfsFreeExtents(k, inode, first, last);
-  if (freed.length && sim.rec) sim.log(`xfs_free_file_space: free blk ${freed.join(',')}`);
+  if (freed.length && sim.rec) sim.log(`xfs_free_file_space: free blk ${blkList(freed)}`);
   if (k.flags.xfs_mmaplock) info.mmaplock.upWrite(sim);
   info.iolock.upWrite(sim);
 }
