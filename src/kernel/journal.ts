@@ -81,6 +81,18 @@ export function ext4InodeDatasyncDirty(k: KernelState, inode: Inode): boolean {
   return (j.datasyncTid.get(inode.name) ?? 0) > j.committedTid;
 }
 
+/** The running transaction (jbd2) or checkpoint (XFS CIL) reaches the log: every inode's extents and size as they are now become what a crash keeps. */
+function checkpoint(k: KernelState): void {
+  const j = journalOf(k);
+  for (const other of k.inodes.values()) {
+    const extents = new Map<number, Extent>();
+    for (const p of other.extents.keys()) extents.set(p, other.extents.get(p)!);
+    j.committed.set(other.name, { size: other.size, extents });
+  }
+  j.committedTid = j.tid;
+  j.tid++;
+}
+
 // fs/jbd2/journal.c jbd2_complete_transaction(journal, EXT4_I(inode)->i_datasync_tid), as
 // ext4_sync_file() calls it (from memory): if that transaction has not committed yet, commit
 // the running transaction and wait for it. The commit makes the whole file system's metadata
@@ -93,13 +105,7 @@ export function* jbd2CompleteTransaction(k: KernelState, inode: Inode): Generato
   const want = j.datasyncTid.get(inode.name) ?? 0;
   if (want <= j.committedTid) return false;
   // jbd2_journal_commit_transaction(): every inode's extents and size as they are now
-  for (const other of k.inodes.values()) {
-    const extents = new Map<number, Extent>();
-    for (const p of other.extents.keys()) extents.set(p, other.extents.get(p)!);
-    j.committed.set(other.name, { size: other.size, extents });
-  }
-  j.committedTid = j.tid;
-  j.tid++;
+  checkpoint(k);
   if (sim.rec) sim.log(`jbd2: transaction ${j.committedTid} committed (for ${inode.name})`);
   return true;
 }
@@ -174,13 +180,7 @@ export function* xfsLogForceLsn(k: KernelState, inode: Inode): Generator<void, b
   sim.touch(j.obj, true);
   const want = j.datasyncTid.get(inode.name) ?? 0;
   if (want <= j.committedTid) return false;
-  for (const other of k.inodes.values()) {
-    const extents = new Map<number, Extent>();
-    for (const p of other.extents.keys()) extents.set(p, other.extents.get(p)!);
-    j.committed.set(other.name, { size: other.size, extents });
-  }
-  j.committedTid = j.tid;
-  j.tid++;
+  checkpoint(k);
   if (sim.rec) sim.log(`xfs_log_force_lsn: checkpoint ${j.committedTid} on disk (for ${inode.name})`);
   return true;
 }
