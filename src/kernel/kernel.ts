@@ -104,7 +104,7 @@ export function unsupported(scn: Scenario, flags: Flags, profile: string): Diagn
   // the COW copy (copy_user_dax(), cow_user_page()) from a block with a media error is not modelled
   const media = scn.badblocks.length > 0 || scn.threads.some((t) => t.ops.some((op) => op.kind === 'poison' || op.kind === 'clear'));
   if (media) for (const m of scn.maps) if (m.private) say(m.pos, `a private mapping (${m.name}) with media errors`);
-  // huge files (2 MiB-aligned extents, a PMD level in their VMAs: huge.ts) are modelled on ext4
+  // huge files (2 MiB-aligned extents, a PMD level in their VMAs: huge.ts) are modelled on ext4 and XFS
   for (const f of scn.files) {
     if (!f.huge) continue;
     // XFS: PMD read faults from v4.7 (v4.6's get_block PMD fault and XFS's 2 MiB allocations are not modelled)

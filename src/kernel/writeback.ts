@@ -387,8 +387,8 @@ export function* filemapWriteAndWaitRange(k: KernelState, mapping: AddressSpace,
 // fs/ext4/fsync.c ext4_sync_file(), v4.5–v4.14 (from memory; notes B.8): no inode
 // lock; filemap_write_and_wait_range() (the DAX flush above), then the jbd2
 // commit of the inode's transaction and, with barriers, blkdev_issue_flush().
-// Metadata (extents, i_size) is always durable in the model (every handle counts
-// as committed), and the device flush is a fence with nothing left to order.
+// The commit makes the metadata (extents, i_size) of the running transaction what a
+// crash keeps (journal.ts); the device flush is a fence with nothing left to order.
 function* ext4SyncFile(k: KernelState, inode: Inode, range: PageRange): Generator<void, number, void> {
   const ret = yield* filemapWriteAndWaitRange(k, inode.mapping, range);
   if (ret) return ret;
